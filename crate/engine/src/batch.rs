@@ -1,0 +1,29 @@
+//! The parsed form of a batch: points grouped by series, sorted by timestamp.
+
+/// One series: its id and its points, sorted by `ts` (stable: equal
+/// timestamps keep input order). `values[i]` is `NaN` when the value is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub id: String,
+    /// Timestamps as given (epoch s, ms, or any monotonic unit), or epoch ms for ISO-8601 strings.
+    pub ts: Vec<f64>,
+    /// Values, `NaN` for missing.
+    pub values: Vec<f64>,
+}
+
+/// A parsed batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// Series in order of first appearance in the input.
+    pub series: Vec<Series>,
+    /// Number of accepted points (all series).
+    pub points: usize,
+    /// Lines rejected under the `skip` policy.
+    pub bad_lines: usize,
+    /// The first few (at most [`Batch::MAX_BAD_LINE_NUMBERS`]) rejected 1-based line numbers.
+    pub bad_line_numbers: Vec<usize>,
+}
+
+impl Batch {
+    pub const MAX_BAD_LINE_NUMBERS: usize = 20;
+}

@@ -1,0 +1,68 @@
+//! Engine errors. Each kind maps to a stable JS error code (`ERR_CONCLUDE_*`).
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input could not be parsed (`ERR_CONCLUDE_PARSE`).
+    Parse,
+    /// An option is out of range or malformed (`ERR_CONCLUDE_OPTIONS`).
+    Options,
+    /// The work was cancelled through an AbortSignal (`ABORT_ERR`, as Node's own).
+    Aborted,
+    /// A bug: a panic caught at the boundary (`ERR_CONCLUDE_INTERNAL`).
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Parse => "ERR_CONCLUDE_PARSE",
+            ErrorKind::Options => "ERR_CONCLUDE_OPTIONS",
+            ErrorKind::Aborted => "ABORT_ERR",
+            ErrorKind::Internal => "ERR_CONCLUDE_INTERNAL",
+        }
+    }
+}
+
+/// An engine error. Parse errors carry the 1-based line and column and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// 1-based line of the input, for parse errors.
+    pub line: Option<usize>,
+    /// 1-based column (byte offset in the line + 1) or CSV column name context, for parse errors.
+    pub column: Option<usize>,
+}
+
+impl Error {
+    pub fn parse(line: usize, column: usize, reason: impl fmt::Display) -> Self {
+        Error {
+            kind: ErrorKind::Parse,
+            message: format!("line {line}, column {column}: {reason}"),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+    pub fn options(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Options, message: message.into(), line: None, column: None }
+    }
+    pub fn aborted() -> Self {
+        Error { kind: ErrorKind::Aborted, message: "the analysis was aborted".into(), line: None, column: None }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Internal, message: message.into(), line: None, column: None }
+    }
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,29 @@
+//! `conclude-engine`: turns batches of metric points into conclusions.
+//!
+//! The crate knows nothing about Node: the napi binding (`crate/napi`) is a thin
+//! layer over [`engine::analyze`]. Every module owns one concern:
+//!
+//! * [`parse`]: NDJSON / CSV batches into [`Batch`] (series grouped, ts-sorted);
+//! * [`summary`], [`anomaly`], [`changepoint`], [`trend`]: the four analyses,
+//!   each a pure function over one series' values;
+//! * [`select`]: order statistics shared by the analyses (numpy-exact quantiles);
+//! * [`pool`]: the per-process rayon pool (rebuilt after a fork);
+//! * [`engine`]: runs the analyses over a batch on the pool, with cancellation;
+//! * [`output`]: JSON and ready-to-send Kafka message serialization.
+
+pub mod anomaly;
+pub mod batch;
+pub mod changepoint;
+pub mod engine;
+pub mod error;
+pub mod options;
+pub mod output;
+pub mod parse;
+pub mod pool;
+pub mod select;
+pub mod summary;
+pub mod trend;
+
+pub use batch::{Batch, Series};
+pub use error::{Error, ErrorKind};
+pub use options::Options;
