@@ -1,1 +1,350 @@
-//! output: being written
+//! Serialization of conclusions: JSON values and ready-to-send Kafka messages.
+//!
+//! Field names and order are the API's (SPEC section 3, camelCase). Numbers are
+//! written so that they round-trip: integral values below 2^53 as integers, the
+//! rest in Rust's shortest round-trip form; non-finite values as `null`.
+
+use std::io::Write;
+
+use crate::anomaly::Anomaly;
+use crate::changepoint::ChangePoint;
+use crate::engine::Analysis;
+use crate::options::{AnomalyOptions, Category};
+use crate::summary::Summary;
+use crate::trend::Trend;
+
+/// One conclusion, borrowed from an [`Analysis`].
+#[derive(Debug, Clone, Copy)]
+pub enum Conclusion<'a> {
+    Summary(&'a Summary),
+    Anomaly { ts: f64, anomaly: &'a Anomaly, params: AnomalyOptions },
+    Changepoint { ts: f64, changepoint: &'a ChangePoint },
+    Trend(&'a Trend),
+}
+
+impl Conclusion<'_> {
+    pub fn category(&self) -> Category {
+        match self {
+            Conclusion::Summary(_) => Category::Summary,
+            Conclusion::Anomaly { .. } => Category::Anomaly,
+            Conclusion::Changepoint { .. } => Category::Changepoint,
+            Conclusion::Trend(_) => Category::Trend,
+        }
+    }
+}
+
+/// Calls `f(series, conclusion)` for every conclusion of `category`, in series
+/// order then index order.
+pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMut(&'a str, Conclusion<'a>)) {
+    let params = analysis.options.anomaly;
+    for (id, c) in analysis.ids.iter().zip(&analysis.conclusions) {
+        match category {
+            Category::Summary => c.summary.iter().for_each(|s| f(id, Conclusion::Summary(s))),
+            Category::Anomaly => {
+                for (ts, anomaly) in &c.anomalies {
+                    f(id, Conclusion::Anomaly { ts: *ts, anomaly, params })
+                }
+            }
+            Category::Changepoint => {
+                for (ts, changepoint) in &c.changepoints {
+                    f(id, Conclusion::Changepoint { ts: *ts, changepoint })
+                }
+            }
+            Category::Trend => c.trend.iter().for_each(|t| f(id, Conclusion::Trend(t))),
+        }
+    }
+}
+
+/// Writes `s` as a JSON string.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Writes a number (or `null` when not finite).
+pub fn write_num(out: &mut Vec<u8>, v: f64) {
+    const EXACT_INT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if !v.is_finite() {
+        out.extend_from_slice(b"null");
+    } else if v.fract() == 0.0 && v.abs() < EXACT_INT {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0.0");
+        } else {
+            let _ = write!(out, "{}", v as i64);
+        }
+    } else {
+        let _ = write!(out, "{v:?}");
+    }
+}
+
+fn write_opt(out: &mut Vec<u8>, v: Option<f64>) {
+    match v {
+        Some(v) => write_num(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A tiny object writer that takes care of commas.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
+    fn key(&mut self, k: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+    fn num(&mut self, k: &str, v: f64) -> &mut Self {
+        write_num(self.key(k), v);
+        self
+    }
+    fn opt(&mut self, k: &str, v: Option<f64>) -> &mut Self {
+        write_opt(self.key(k), v);
+        self
+    }
+    fn int(&mut self, k: &str, v: i64) -> &mut Self {
+        let _ = write!(self.key(k), "{v}");
+        self
+    }
+    fn str(&mut self, k: &str, v: &str) -> &mut Self {
+        write_str(self.key(k), v);
+        self
+    }
+    fn bool(&mut self, k: &str, v: bool) -> &mut Self {
+        self.key(k).extend_from_slice(if v { b"true" } else { b"false" });
+        self
+    }
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Provenance stamped on Kafka message values.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    /// The batch's id (file name and unit, or topic-partition-offset).
+    pub batch: &'a str,
+    /// Engine version.
+    pub version: &'a str,
+}
+
+/// Writes one conclusion as a JSON object: `series`, the fields, then, when
+/// `provenance` is given (Kafka values), `category` first and `batch`/`version` last.
+pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, provenance: Option<Provenance<'_>>) {
+    let mut o = Obj::open(out);
+    if provenance.is_some() {
+        o.str("category", c.category().name());
+    }
+    o.str("series", series);
+    match c {
+        Conclusion::Summary(s) => {
+            o.int("count", s.count as i64)
+                .int("missing", s.missing as i64)
+                .opt("min", s.min)
+                .opt("max", s.max)
+                .opt("mean", s.mean)
+                .opt("std", s.std)
+                .opt("p50", s.p50)
+                .opt("p90", s.p90)
+                .opt("p95", s.p95)
+                .opt("p99", s.p99)
+                .opt("firstTs", s.first_ts)
+                .opt("lastTs", s.last_ts);
+        }
+        Conclusion::Anomaly { ts, anomaly: a, params } => {
+            o.int("index", a.index as i64)
+                .num("ts", ts)
+                .num("value", a.value)
+                .num("median", a.median)
+                .num("mad", a.mad)
+                .opt("score", a.score)
+                .int("halfWindow", params.half_window as i64)
+                .num("threshold", params.threshold);
+        }
+        Conclusion::Changepoint { ts, changepoint: c } => {
+            o.int("index", c.index as i64)
+                .num("ts", ts)
+                .num("meanBefore", c.mean_before)
+                .num("meanAfter", c.mean_after)
+                .num("delta", c.delta)
+                .num("penalty", c.penalty);
+        }
+        Conclusion::Trend(t) => {
+            o.str("trend", t.trend.as_str())
+                .bool("h", t.h)
+                .num("p", t.p)
+                .num("z", t.z)
+                .num("tau", t.tau)
+                .int("s", t.s)
+                .num("varS", t.var_s)
+                .num("slope", t.slope)
+                .num("intercept", t.intercept)
+                .int("n", t.n as i64);
+        }
+    }
+    if let Some(p) = provenance {
+        o.str("batch", p.batch).str("version", p.version);
+    }
+    o.close();
+}
+
+/// The whole result as JSON, in the shape of the JS `AnalysisResult`
+/// (categories not requested are empty arrays).
+pub fn analysis_json(a: &Analysis) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 * (a.ids.len() + 1));
+    out.push(b'{');
+    for category in Category::ALL {
+        write_str(&mut out, category.name());
+        out.extend_from_slice(b":[");
+        let mut first = true;
+        if a.options.wants(category) {
+            for_each(a, category, |series, c| {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_conclusion(&mut out, series, c, None);
+            });
+        }
+        out.extend_from_slice(b"],");
+    }
+    let s = &a.stats;
+    let t = &s.timings;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    out.extend_from_slice(b"\"stats\":");
+    let mut o = Obj::open(&mut out);
+    o.int("points", s.points as i64)
+        .int("series", s.series as i64)
+        .int("badLines", s.bad_lines as i64);
+    let lines = o.key("badLineNumbers");
+    lines.push(b'[');
+    for (i, n) in s.bad_line_numbers.iter().enumerate() {
+        if i > 0 {
+            lines.push(b',');
+        }
+        let _ = write!(lines, "{n}");
+    }
+    lines.push(b']');
+    o.int("threads", s.threads as i64);
+    let timings = o.key("timings");
+    let mut tm = Obj::open(timings);
+    tm.num("parseMs", ms(t.parse))
+        .num("analyzeMs", ms(t.analyze))
+        .num("totalMs", ms(t.total))
+        .num("summaryMs", ms(t.summary))
+        .num("anomalyMs", ms(t.anomaly))
+        .num("changepointMs", ms(t.changepoint))
+        .num("trendMs", ms(t.trend));
+    tm.close();
+    o.close();
+    out.push(b'}');
+    out
+}
+
+/// Fields per message in [`Messages::index`].
+pub const MESSAGE_FIELDS: usize = 5;
+
+/// Ready-to-send Kafka messages: keys and values back to back in `data`, and
+/// for message `i`, `index[5i..5i+5]` = `[category, keyStart, keyEnd,
+/// valueStart, valueEnd]` (byte offsets into `data`; category as in
+/// [`Category::ALL`]). Messages are grouped by category, then series order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Messages {
+    pub data: Vec<u8>,
+    pub index: Vec<u32>,
+}
+
+impl Messages {
+    pub fn len(&self) -> usize {
+        self.index.len() / MESSAGE_FIELDS
+    }
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// Builds the Kafka messages of an analysis (only requested categories).
+/// Errors if `data` would exceed 4 GiB (offsets are u32): split the batch.
+pub fn messages(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, crate::Error> {
+    let mut m = Messages::default();
+    for (code, category) in Category::ALL.into_iter().enumerate() {
+        if !a.options.wants(category) {
+            continue;
+        }
+        for_each(a, category, |series, c| {
+            let key_start = m.data.len();
+            m.data.extend_from_slice(series.as_bytes());
+            let value_start = m.data.len();
+            write_conclusion(&mut m.data, series, c, Some(provenance));
+            let value_end = m.data.len();
+            m.index.extend([code, key_start, value_start, value_start, value_end].map(|v| v as u32));
+        });
+    }
+    if u32::try_from(m.data.len()).is_err() {
+        return Err(crate::Error::options("the batch's messages exceed 4 GiB: split the batch"));
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(v: f64) -> String {
+        let mut o = Vec::new();
+        write_num(&mut o, v);
+        String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        assert_eq!(num(1732600000.0), "1732600000");
+        assert_eq!(num(0.1), "0.1");
+        assert_eq!(num(-2.5e-300), "-2.5e-300");
+        assert_eq!(num(1e300), "1e300");
+        assert_eq!(num(f64::NAN), "null");
+        assert_eq!(num(-0.0), "-0.0");
+        for v in [0.1 + 0.2, 1.0 / 3.0, 123456.789e10, 9007199254740993.0] {
+            assert_eq!(num(v).parse::<f64>().unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut o = Vec::new();
+        write_str(&mut o, "a\"b\\c\n\u{1}é");
+        assert_eq!(String::from_utf8(o).unwrap(), "\"a\\\"b\\\\c\\n\\u0001é\"");
+    }
+}

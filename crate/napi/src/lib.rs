@@ -1,1 +1,245 @@
-// being written
+//! The Node.js binding of `conclude-engine`: a thin layer that converts
+//! options in, results out, and errors into coded JS errors.
+//!
+//! * `analyzeNative` runs on the engine's rayon pool while the JS thread waits.
+//! * `analyze` hands the job to the pool with `ThreadPool::spawn` and returns a
+//!   deferred promise that the pool thread settles (the conversion to JS runs
+//!   on the JS thread through napi's threadsafe function). No libuv thread is
+//!   held for the job, so fs, dns and zlib keep theirs (lightningcss does the same).
+//! * Every entry point catches panics: a bug becomes `ERR_CONCLUDE_INTERNAL`,
+//!   never an abort of the Node process.
+
+#![deny(clippy::all)]
+
+mod convert;
+mod input;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use conclude_engine::engine::{self, panic_message, Analysis};
+use conclude_engine::output::{self, Provenance};
+use conclude_engine::{pool, Error as EngineError};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+pub use convert::*;
+
+/// The engine's version, stamped on Kafka messages.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Turns an engine error into a JS `Error` with `code` (and `line`, `column`
+/// for parse errors). Must run on the JS thread.
+fn js_error(env: &Env, e: EngineError) -> napi::Error {
+    let build = || -> Result<napi::Error> {
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.message.clone()))?;
+        obj.set("code", e.code())?;
+        if let Some(line) = e.line {
+            obj.set("line", line as u32)?;
+        }
+        if let Some(column) = e.column {
+            obj.set("column", column as u32)?;
+        }
+        if e.kind == conclude_engine::ErrorKind::Aborted {
+            obj.set("name", "AbortError")?;
+        }
+        Ok(napi::Error::from(obj.into_unknown(env)?))
+    };
+    build().unwrap_or_else(|err| err)
+}
+
+/// Runs `f`, turning a panic into an internal engine error.
+fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::result::Result<T, EngineError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|p| Err(EngineError::internal(format!("engine panic: {}", panic_message(&*p)))))
+}
+
+/// Analyses a batch synchronously: the work runs on the engine's thread pool
+/// while this thread waits. Throws a coded error on bad input or options.
+#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions")]
+pub fn analyze_native(env: Env, input: Unknown, options: Option<Object>) -> Result<AnalysisResult> {
+    let bytes = input::borrow(&env, &input)?;
+    let opts = convert::read_options(&env, options.as_ref())?;
+    let never = AtomicBool::new(false);
+    guarded(|| engine::analyze(bytes, &opts.engine, &never))
+        .map(AnalysisResult::from)
+        .map_err(|e| js_error(&env, e))
+}
+
+/// Analyses a batch on the engine's thread pool without blocking the event
+/// loop. `options.signal` (an AbortSignal) cancels the work between series.
+#[napi(
+    ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
+    ts_return_type = "Promise<AnalysisResult>"
+)]
+pub fn analyze<'env>(
+    env: &'env Env,
+    input: Unknown,
+    options: Option<Object>,
+) -> Result<PromiseRaw<'env, AnalysisResult>> {
+    spawn_job(env, input, options, |analysis, _env| Ok(AnalysisResult::from(analysis)))
+}
+
+/// Options of the ready-to-send message path.
+#[napi(object)]
+pub struct MessageOptions {
+    /// Identifies the batch in every message value (`batch` field), e.g. `file.ndjson#3`.
+    pub batch: String,
+}
+
+/// Ready-to-send Kafka messages: keys and values back to back in `data`; for
+/// message `i`, `index[5*i .. 5*i+5]` is `[category, keyStart, keyEnd,
+/// valueStart, valueEnd]` (byte offsets into `data`; category 0..3 =
+/// summary, anomaly, changepoint, trend). Slice with `data.subarray()`:
+/// no copy, no JS object per conclusion until the producer needs one.
+#[napi(object, object_from_js = false)]
+pub struct MessageBatch {
+    pub data: Buffer,
+    pub index: Uint32Array,
+    /// Number of messages per category, in the order summary, anomaly, changepoint, trend.
+    pub counts: Vec<u32>,
+    pub stats: AnalysisStats,
+}
+
+fn message_batch(analysis: Analysis, batch: &str) -> std::result::Result<MessageBatch, EngineError> {
+    let m = output::messages(&analysis, Provenance { batch, version: VERSION })?;
+    let mut counts = vec![0u32; 4];
+    for chunk in m.index.chunks_exact(output::MESSAGE_FIELDS) {
+        counts[chunk[0] as usize] += 1;
+    }
+    Ok(MessageBatch {
+        data: m.data.into(),
+        index: Uint32Array::new(m.index),
+        counts,
+        stats: AnalysisStats::from(&analysis.stats),
+    })
+}
+
+/// Like `analyze`, but returns ready-to-send Kafka messages (JSON values with
+/// `category`, `series`, the fields, `batch` and `version`; the series as key).
+#[napi(
+    ts_args_type = "input: Buffer | Uint8Array, messageOptions: MessageOptions, options?: AnalyzeOptions",
+    ts_return_type = "Promise<MessageBatch>"
+)]
+pub fn analyze_to_messages<'env>(
+    env: &'env Env,
+    input: Unknown,
+    message_options: MessageOptions,
+    options: Option<Object>,
+) -> Result<PromiseRaw<'env, MessageBatch>> {
+    let batch = message_options.batch;
+    spawn_job(env, input, options, move |analysis, env| {
+        message_batch(analysis, &batch).map_err(|e| js_error(env, e))
+    })
+}
+
+/// The synchronous twin of `analyzeToMessages`.
+#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, messageOptions: MessageOptions, options?: AnalyzeOptions")]
+pub fn analyze_to_messages_native(
+    env: Env,
+    input: Unknown,
+    message_options: MessageOptions,
+    options: Option<Object>,
+) -> Result<MessageBatch> {
+    let bytes = input::borrow(&env, &input)?;
+    let opts = convert::read_options(&env, options.as_ref())?;
+    let never = AtomicBool::new(false);
+    guarded(|| message_batch(engine::analyze(bytes, &opts.engine, &never)?, &message_options.batch))
+        .map_err(|e| js_error(&env, e))
+}
+
+/// The shared async path: validate on the JS thread, run on the pool, settle
+/// the promise from the pool thread; `finish` converts on the JS thread. Bad
+/// arguments reject the promise rather than throw, like any async function.
+fn spawn_job<'env, T, F>(
+    env: &'env Env,
+    input: Unknown,
+    options: Option<Object>,
+    finish: F,
+) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + 'static,
+    F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
+{
+    match start_job(env, input, options, finish) {
+        Ok(promise) => Ok(promise),
+        Err(e) => PromiseRaw::reject(env, e),
+    }
+}
+
+fn start_job<'env, T, F>(env: &'env Env, input: Unknown, options: Option<Object>, finish: F) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + 'static,
+    F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
+{
+    let bytes = input::hold(env, &input)?;
+    let opts = convert::read_options(env, options.as_ref())?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    if let Some(signal) = &opts.signal {
+        if signal.aborted {
+            return Err(js_error(env, EngineError::aborted()));
+        }
+        let flag = Arc::clone(&cancel);
+        signal.signal.on_abort(move || flag.store(true, Ordering::Relaxed));
+    }
+    let pool = pool::get(opts.engine.threads).map_err(|e| js_error(env, e))?;
+    let (deferred, promise) = env.create_deferred::<T, _>()?;
+    let engine_opts = opts.engine;
+    pool.spawn(move || {
+        let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel));
+        deferred.resolve(move |env| {
+            // The input reference is released here, on the JS thread.
+            drop(bytes);
+            match result {
+                Ok(analysis) => finish(analysis, &env),
+                Err(e) => Err(js_error(&env, e)),
+            }
+        });
+    });
+    Ok(PromiseRaw::new(env.raw(), promise.raw()))
+}
+
+/// The engine's pool in this process.
+#[napi(object)]
+pub struct PoolInfo {
+    /// This process's id.
+    pub pid: u32,
+    /// Threads of the default pool (`CONCLUDE_THREADS` or the available cores).
+    pub threads: u32,
+    /// Whether the default pool has been built in this process yet (it is built on first use).
+    pub built: bool,
+    /// Pools built by this process so far (one per distinct `threads` value).
+    pub builds: u32,
+}
+
+/// Pid and thread count of the engine's pool in this process. The pool
+/// belongs to the process that built it and is rebuilt after a fork.
+#[napi]
+pub fn pool_info(env: Env) -> Result<PoolInfo> {
+    let info = pool::info().map_err(|e| js_error(&env, e))?;
+    Ok(PoolInfo { pid: info.pid, threads: info.threads as u32, built: info.built, builds: info.builds as u32 })
+}
+
+/// The engine's version.
+#[napi]
+pub fn engine_version() -> &'static str {
+    VERSION
+}
+
+/// Deliberately panics inside the engine's pool, to prove a panic becomes a
+/// JS error (`ERR_CONCLUDE_INTERNAL`) and never aborts the process. Test hook.
+#[napi(js_name = "__panicForTest", ts_return_type = "Promise<never>")]
+pub fn panic_for_test<'env>(env: &'env Env, is_async: bool) -> Result<PromiseRaw<'env, ()>> {
+    let pool = pool::get(None).map_err(|e| js_error(env, e))?;
+    if !is_async {
+        let r = guarded(|| pool.install(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic") }));
+        return Err(js_error(env, r.expect_err("the closure panics")));
+    }
+    let (deferred, promise) = env.create_deferred::<(), _>()?;
+    pool.spawn(move || {
+        let r = guarded(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic (async)") });
+        deferred.resolve(move |env| r.map_err(|e| js_error(&env, e)));
+    });
+    Ok(PromiseRaw::new(env.raw(), promise.raw()))
+}

@@ -1,0 +1,72 @@
+// analyze() keeps the event loop free (in Node the event loop is the Kafka
+// producer's I/O thread), and honours an AbortSignal.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+import test from 'ava'
+
+import { analyze, analyzeNative } from '../index.js'
+import { ndjson } from './helpers/workload.js'
+
+// Big enough that the analysis takes a good fraction of a second in release.
+const big = ndjson(600, 2_880, 7)
+
+async function maxLoopDelayDuring(work: () => Promise<unknown> | unknown): Promise<{ delayMs: number; workMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 5 })
+  // Let the histogram take a first sample before the work starts.
+  await new Promise((r) => setTimeout(r, 20))
+  h.enable()
+  const start = performance.now()
+  await work()
+  const workMs = performance.now() - start
+  // One more turn of the loop so a blocked loop's last delay is recorded.
+  await new Promise((r) => setTimeout(r, 20))
+  h.disable()
+  return { delayMs: h.max / 1e6, workMs }
+}
+
+test.serial('the event loop keeps turning while analyze() runs', async (t) => {
+  const during = await maxLoopDelayDuring(() => analyze(big))
+  t.log(`analyze: ${during.workMs.toFixed(0)} ms of work, max event-loop delay ${during.delayMs.toFixed(1)} ms`)
+  t.true(during.workMs > 100, 'the workload is too small to show anything')
+  t.true(during.delayMs < during.workMs / 4, `loop delay ${during.delayMs} ms vs ${during.workMs} ms of work`)
+})
+
+test.serial('the measurement would catch a blocked loop: analyzeNative() blocks it for the whole job', async (t) => {
+  const blocked = await maxLoopDelayDuring(() => analyzeNative(big))
+  t.log(`analyzeNative: ${blocked.workMs.toFixed(0)} ms, max event-loop delay ${blocked.delayMs.toFixed(1)} ms`)
+  t.true(blocked.delayMs >= blocked.workMs * 0.8)
+})
+
+test('an already aborted signal rejects at once with an AbortError', async (t) => {
+  const ac = new AbortController()
+  ac.abort()
+  const e: any = await t.throwsAsync(() => analyze(big, { signal: ac.signal }))
+  t.is(e.name, 'AbortError')
+  t.is(e.code, 'ABORT_ERR')
+})
+
+test.serial('aborting mid-run stops the work early', async (t) => {
+  const full = analyzeNative(big).stats.timings.totalMs
+  const ac = new AbortController()
+  const start = performance.now()
+  const pending = analyze(big, { signal: ac.signal })
+  setTimeout(() => ac.abort(), Math.max(5, full / 10))
+  const e: any = await t.throwsAsync(() => pending)
+  const elapsed = performance.now() - start
+  t.log(`full run ${full.toFixed(0)} ms, aborted after ${elapsed.toFixed(0)} ms`)
+  t.is(e.code, 'ABORT_ERR')
+  t.true(elapsed < full * 0.8, `abort took ${elapsed} ms of a ${full} ms job`)
+})
+
+test('a signal that is never aborted changes nothing', async (t) => {
+  const small = ndjson(3, 100, 3)
+  const r = await analyze(small, { signal: new AbortController().signal })
+  t.deepEqual(r.trend, analyzeNative(small).trend)
+})
+
+test('many concurrent analyze() calls all settle', async (t) => {
+  const small = ndjson(5, 200, 11)
+  const want = analyzeNative(small)
+  const got = await Promise.all(Array.from({ length: 50 }, () => analyze(small)))
+  for (const r of got) t.deepEqual(r.summary, want.summary)
+})

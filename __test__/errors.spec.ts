@@ -1,0 +1,107 @@
+// Bad input never crashes the process: coded errors, or counted bad lines under 'skip'.
+import test from 'ava'
+
+import { analyze, analyzeNative, __panicForTest } from '../index.js'
+
+const good = '{"series":"a","ts":1,"value":1}\n{"series":"a","ts":2,"value":2}\n'
+
+function codeOf(fn: () => unknown): { code?: string; message: string; line?: number; column?: number } {
+  try {
+    fn()
+  } catch (e: any) {
+    return e
+  }
+  throw new Error('expected an error')
+}
+
+test('truncated JSON names the line and column', (t) => {
+  const e = codeOf(() => analyzeNative(Buffer.from(good + '{"series":"a","ts":3,"val')))
+  t.is(e.code, 'ERR_CONCLUDE_PARSE')
+  t.is(e.line, 3)
+  t.is(typeof e.column, 'number')
+  t.regex(e.message, /line 3/)
+})
+
+test('a non-numeric value is a parse error naming the field', (t) => {
+  const e = codeOf(() => analyzeNative(Buffer.from(good + '{"series":"a","ts":3,"value":"abc"}\n')))
+  t.is(e.code, 'ERR_CONCLUDE_PARSE')
+  t.is(e.line, 3)
+  t.regex(e.message, /value/)
+})
+
+test('a CSV header without a required column names it', (t) => {
+  const e = codeOf(() => analyzeNative(Buffer.from('series,value\na,1\n')))
+  t.is(e.code, 'ERR_CONCLUDE_PARSE')
+  t.is(e.line, 1)
+  t.regex(e.message, /ts/)
+})
+
+test('invalid UTF-8 is a parse error', (t) => {
+  const bad = Buffer.concat([Buffer.from('{"series":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","ts":1,"value":1}\n')])
+  const e = codeOf(() => analyzeNative(bad))
+  t.is(e.code, 'ERR_CONCLUDE_PARSE')
+  t.is(e.line, 1)
+})
+
+test('an empty buffer is an empty result', (t) => {
+  const r = analyzeNative(Buffer.alloc(0))
+  t.deepEqual([r.summary, r.anomaly, r.changepoint, r.trend], [[], [], [], []])
+  t.is(r.stats.points, 0)
+})
+
+test('a non-Buffer argument is a TypeError with ERR_INVALID_ARG_TYPE', async (t) => {
+  for (const bad of ['text', 42, null, undefined, {}, [1, 2]]) {
+    const e = codeOf(() => analyzeNative(bad as any))
+    t.is(e.code, 'ERR_INVALID_ARG_TYPE', String(bad))
+    t.true(e instanceof TypeError || (e as any).name === 'TypeError')
+    // The async twin rejects (never throws synchronously).
+    const rejected = await t.throwsAsync(() => analyze(bad as any))
+    t.is((rejected as any).code, 'ERR_INVALID_ARG_TYPE')
+  }
+})
+
+test('a Uint8Array is accepted like a Buffer', (t) => {
+  const r = analyzeNative(new TextEncoder().encode(good))
+  t.is(r.stats.points, 2)
+})
+
+test("under onBadLine 'skip' bad lines are counted and the rest analysed", (t) => {
+  const input = good + '{"series":"a","ts":3,"value":"abc"}\n{"series":"a","ts":4,"value":4}\nnot json\n'
+  const r = analyzeNative(Buffer.from(input), { onBadLine: 'skip' })
+  t.is(r.stats.badLines, 2)
+  t.deepEqual(r.stats.badLineNumbers, [3, 5])
+  t.is(r.stats.points, 3)
+  t.is(r.summary[0]!.count, 3)
+})
+
+test('invalid options are ERR_CONCLUDE_OPTIONS naming the option', (t) => {
+  const cases: Array<[any, RegExp]> = [
+    [{ format: 'xml' }, /format/],
+    [{ onBadLine: 'ignore' }, /onBadLine/],
+    [{ categories: ['summary', 'forecast'] }, /forecast/],
+    [{ categories: [] }, /categories/],
+    [{ anomaly: { halfWindow: 2.5 } }, /anomaly\.halfWindow/],
+    [{ anomaly: { threshold: -1 } }, /anomaly\.threshold/],
+    [{ changepoint: { minSize: 0 } }, /changepoint\.minSize/],
+    [{ changepoint: { jump: 0 } }, /changepoint\.jump/],
+    [{ changepoint: { penalty: Number.NaN } }, /changepoint\.penalty/],
+    [{ trend: { alpha: 1.5 } }, /trend\.alpha/],
+    [{ threads: 0 }, /threads/],
+    [{ format: 5 }, /format/],
+  ]
+  for (const [options, pattern] of cases) {
+    const e = codeOf(() => analyzeNative(Buffer.from(good), options))
+    t.is(e.code, 'ERR_CONCLUDE_OPTIONS', JSON.stringify(options))
+    t.regex(e.message, pattern)
+  }
+})
+
+test('a panic inside the engine becomes ERR_CONCLUDE_INTERNAL, sync and async, and the process lives on', async (t) => {
+  const e = codeOf(() => __panicForTest(false))
+  t.is(e.code, 'ERR_CONCLUDE_INTERNAL')
+  t.regex(e.message, /panic/)
+  const rejected: any = await t.throwsAsync(() => __panicForTest(true))
+  t.is(rejected.code, 'ERR_CONCLUDE_INTERNAL')
+  // The pool still works after both panics.
+  t.is(analyzeNative(Buffer.from(good)).stats.points, 2)
+})

@@ -1,0 +1,94 @@
+// Field-by-field comparison of engine results with the golden fixtures made
+// from the reference libraries (numpy, pymannkendall, ruptures), using the
+// tolerances of SPEC section 3.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden')
+
+export interface GoldenCase {
+  name: string
+  description: string
+  options: Record<string, unknown>
+  ndjson: string
+  csv: string
+  expected: string
+}
+
+export function cases(): GoldenCase[] {
+  const index = JSON.parse(readFileSync(join(GOLDEN, 'cases.json'), 'utf8'))
+  return index.cases
+}
+
+export function read(file: string): Buffer {
+  return readFileSync(join(GOLDEN, file))
+}
+
+export function expected(c: GoldenCase): Record<string, any> {
+  return JSON.parse(readFileSync(join(GOLDEN, c.expected), 'utf8'))
+}
+
+type Rule = 'exact' | { rel: number } | { abs: number }
+
+const RULES: Record<string, Record<string, Rule>> = {
+  summary: {
+    series: 'exact', count: 'exact', missing: 'exact', min: 'exact', max: 'exact',
+    mean: { rel: 1e-12 }, std: { rel: 1e-12 },
+    p50: 'exact', p90: 'exact', p95: 'exact', p99: 'exact', firstTs: 'exact', lastTs: 'exact',
+  },
+  anomaly: {
+    series: 'exact', index: 'exact', ts: 'exact', value: 'exact', median: 'exact', mad: 'exact',
+    score: { rel: 1e-12 }, halfWindow: 'exact', threshold: 'exact',
+  },
+  changepoint: {
+    series: 'exact', index: 'exact', ts: 'exact',
+    meanBefore: { rel: 1e-9 }, meanAfter: { rel: 1e-9 }, delta: { rel: 1e-9 }, penalty: { rel: 1e-12 },
+  },
+  trend: {
+    series: 'exact', trend: 'exact', h: 'exact', p: { abs: 1e-12 }, z: { rel: 1e-9 }, tau: { rel: 1e-9 },
+    s: 'exact', varS: { rel: 1e-12 }, slope: { rel: 1e-9 }, intercept: { rel: 1e-9 }, n: 'exact',
+  },
+}
+
+export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+
+function close(got: unknown, want: unknown, rule: Rule): boolean {
+  if (rule === 'exact' || typeof want !== 'number' || typeof got !== 'number') return Object.is(got, want) || got === want
+  const diff = Math.abs(got - want)
+  if ('abs' in rule) return diff <= rule.abs
+  return diff <= rule.rel * Math.abs(want)
+}
+
+/** Every mismatch between a result and its fixture, as readable lines (empty when equal). */
+export function mismatches(got: Record<string, any>, want: Record<string, any>, label: string): string[] {
+  const out: string[] = []
+  for (const category of CATEGORIES) {
+    const g: any[] = got[category] ?? []
+    const w: any[] = want[category] ?? []
+    if (g.length !== w.length) {
+      out.push(`${label} ${category}: ${g.length} conclusions, expected ${w.length}`)
+    }
+    const rules = RULES[category]!
+    for (let i = 0; i < Math.min(g.length, w.length); i++) {
+      const keys = Object.keys(w[i])
+      const extra = Object.keys(g[i]).filter((k) => !(k in w[i]))
+      if (extra.length) out.push(`${label} ${category}[${i}]: unexpected fields ${extra.join(', ')}`)
+      for (const key of keys) {
+        const rule = rules[key]
+        if (!rule) {
+          out.push(`${label} ${category}[${i}]: fixture field ${key} has no tolerance rule`)
+          continue
+        }
+        if (!close(g[i][key], w[i][key], rule)) {
+          out.push(`${label} ${category}[${i}] (${w[i].series}) ${key}: got ${g[i][key]}, expected ${w[i][key]}`)
+        }
+      }
+    }
+  }
+  for (const key of ['points', 'series', 'badLines']) {
+    if (key in (want.stats ?? {}) && got.stats[key] !== want.stats[key]) {
+      out.push(`${label} stats.${key}: got ${got.stats[key]}, expected ${want.stats[key]}`)
+    }
+  }
+  return out
+}

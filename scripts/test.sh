@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): Rust tests of the engine, then the ava specs
+# against the built addon. Run `npm run build` first (the README says so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ls conclude.*.node >/dev/null 2>&1 && [ -z "${NAPI_RS_NATIVE_LIBRARY_PATH:-}" ]; then
+  echo "no native addon found: run 'npm run build' first" >&2
+  exit 1
+fi
+
+echo "== cargo test (engine and binding)"
+cargo test --workspace --profile test-opt
+
+echo "== ava"
+npx ava
