@@ -174,6 +174,32 @@ export interface PoolInfo {
   builds: number
 }
 
+/** How `splitUnits` sizes units. */
+export interface SplitOptions {
+  /** Target points per unit; series are never split, so a unit can be larger. */
+  targetPoints: number
+}
+
+/** A batch cut into units of whole series, ready to hand to worker processes. */
+export interface SplitResult {
+  /** NDJSON units, each holding whole, ts-sorted series. */
+  units: Array<Buffer>
+  /** Accepted points. */
+  points: number
+  series: number
+  /** Lines skipped under `onBadLine: 'skip'`. */
+  badLines: number
+  /** The first (up to 20) skipped line numbers, 1-based. */
+  badLineNumbers: Array<number>
+}
+
+/**
+ * Parses (and so validates, naming line and column) a batch and cuts it into
+ * units that keep every series whole, for `conclude run`'s worker processes.
+ * Only `format` and `onBadLine` of `options` matter here.
+ */
+export declare function splitUnits(input: Buffer | Uint8Array, split: SplitOptions, options?: AnalyzeOptions): SplitResult
+
 /** One conclusion per series: numpy-exact statistics of its values. */
 export interface SummaryConclusion {
   series: string

@@ -842,3 +842,4 @@ module.exports.analyzeToMessages = nativeBinding.analyzeToMessages
 module.exports.analyzeToMessagesNative = nativeBinding.analyzeToMessagesNative
 module.exports.engineVersion = nativeBinding.engineVersion
 module.exports.poolInfo = nativeBinding.poolInfo
+module.exports.splitUnits = nativeBinding.splitUnits

@@ -21,7 +21,9 @@
 #   KAFKA_CONTROLLER_PORT  KRaft CONTROLLER listener on 127.0.0.1 (default 9093)
 #   KAFKA_NUM_PARTITIONS   partitions of auto-created topics (default 3)
 #   KAFKA_HEAP_OPTS        default "-Xmx512m -Xms128m"
-#   KAFKA_JVM_OPTS         extra JVM options (appended)
+#   KAFKA_JVM_OPTS         extra JVM options (default "-XX:TieredStopAtLevel=1": C1 JIT only, which
+#                          starts much faster on a busy 2-core machine; set it to "" for the full
+#                          C2 JIT, e.g. for a throughput benchmark against the broker)
 #   KAFKA_EXTRA_PROPERTIES extra server.properties lines, newline-separated (appended, last wins)
 #   KAFKA_CLUSTER_ID       cluster id used when formatting (default: a fresh random one)
 #   KAFKA_START_TIMEOUT    seconds `start` waits for the broker to answer (default 60)
@@ -42,7 +44,7 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-3}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
-KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:-}"
+KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS--XX:TieredStopAtLevel=1}"
 KAFKA_EXTRA_PROPERTIES="${KAFKA_EXTRA_PROPERTIES:-}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
@@ -126,11 +128,19 @@ is_our_broker() {
   [[ "$cmdline" == *kafka.Kafka* && "$cmdline" == *"$PROPS"* ]]
 }
 
+# After a signal, wait until the process has exited (gone or a zombie). Not by its cmdline: that
+# empties before an exiting process has closed its sockets.
 wait_gone() { # pid seconds -> 0 if gone in time
-  local pid="$1" deadline=$(( SECONDS + $2 ))
-  while is_our_broker "$pid"; do
+  local pid="$1" deadline=$(( SECONDS + $2 )) state
+  while :; do
+    state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+    [[ -z "$state" || "$state" == Z || "$state" == X ]] && break
     (( SECONDS >= deadline )) && return 1
-    sleep 0.2
+    sleep 0.1
+  done
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    while port_open "$port" && (( SECONDS < deadline + 5 )); do sleep 0.1; done
   done
   return 0
 }
@@ -213,16 +223,19 @@ EOF
 
 java_cp() { printf '%s/*' "$KAFKA_LIB"; }
 
+# short-lived tool JVMs: C1 only, serial GC, small heap
+tool_java() { java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "$@"; }
+
 formatted() { [[ -f "$LOG_DIRS/meta.properties" ]]; }
 
 format_storage() {
   local cid="${KAFKA_CLUSTER_ID:-}"
   if [[ -z "$cid" ]]; then
-    cid="$(java -cp "$(java_cp)" -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$LOGS" \
+    cid="$(tool_java -cp "$(java_cp)" -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$LOGS" \
             kafka.tools.StorageTool random-uuid | tail -n1)"
   fi
   say "formatting $LOG_DIRS (cluster id $cid)"
-  java -cp "$(java_cp)" -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$LOGS" \
+  tool_java -cp "$(java_cp)" -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$LOGS" \
     kafka.tools.StorageTool format -t "$cid" -c "$PROPS" >"$LOGS/format.log" 2>&1 \
     || { cat "$LOGS/format.log" >&2; die "kafka.tools.StorageTool format failed"; }
 }
@@ -232,20 +245,25 @@ format_storage() {
 # describeCluster must list the broker and listTopics must answer). One JVM polls until the
 # deadline, and gives up at once if the broker process dies.
 
-readycheck_build() {
+readycheck_build() ( # a subshell: the lock is released when it ends
   local src="$READY_DIR/ReadyCheck.java"
-  [[ -f "$READY_DIR/ReadyCheck.class" ]] && return 0
   mkdir -p "$READY_DIR"
-  cat >"$src" <<'EOF'
+  exec 7>"$KAFKA_HOME_DIR/.install.lock"
+  flock 7   # brokers of several data dirs share $READY_DIR
+  cat >"$src.new" <<'EOF'
 import java.util.Collection;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
 
 /** ReadyCheck BOOTSTRAP DEADLINE_MS [PID]: exit 0 once the broker answers, 2 on deadline, 3 if PID died. */
 public class ReadyCheck {
@@ -264,6 +282,7 @@ public class ReadyCheck {
     p.put("socket.connection.setup.timeout.ms", "1000");
     p.put("socket.connection.setup.timeout.max.ms", "2000");
     String last = "no answer yet";
+    final String PROBE = "conclude-kafka-sh-readycheck";
     Admin admin = Admin.create(p);
     while (true) {
       if (pid > 0 && !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
@@ -276,31 +295,65 @@ public class ReadyCheck {
         System.exit(2);
       }
       int t = (int) Math.max(200, Math.min(3000, left));
+      last = "no answer";
       try {
         DescribeClusterResult r = admin.describeCluster(new DescribeClusterOptions().timeoutMs(t));
         Collection<Node> nodes = r.nodes().get();
         String clusterId = r.clusterId().get();
-        if (!nodes.isEmpty()) {
+        if (nodes.isEmpty()) {
+          last = "no brokers in metadata";
+        } else {
           Set<String> topics = admin.listTopics(new ListTopicsOptions().listInternal(true).timeoutMs(t)).names().get();
-          System.out.println("cluster " + clusterId + ", brokers " + nodes + ", " + topics.size() + " topics");
+          // The group and transaction coordinators: the first FindCoordinator creates
+          // __consumer_offsets / __transaction_state, and after a restart they reload them.
+          // Until then clients get COORDINATOR_NOT_AVAILABLE / COORDINATOR_LOAD_IN_PROGRESS.
+          last = "group coordinator not ready";
+          admin.listConsumerGroupOffsets(PROBE, new ListConsumerGroupOffsetsOptions().timeoutMs(t))
+              .partitionsToOffsetAndMetadata().get();
+          // InitProducerId: creates/loads __transaction_state and makes the broker fetch its first
+          // block of producer ids from the controller (until then idempotent and transactional
+          // producers get COORDINATOR_LOAD_IN_PROGRESS).
+          last = "transaction coordinator not ready";
+          Properties pp = new Properties();
+          pp.putAll(p);
+          pp.put("transactional.id", PROBE);
+          pp.put("max.block.ms", String.valueOf(t));
+          pp.put("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+          pp.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp);
+          try {
+            producer.initTransactions();
+          } finally {
+            producer.close(Duration.ofSeconds(1));
+          }
+          System.out.println("cluster " + clusterId + ", brokers " + nodes + ", " + topics.size()
+              + " topics, group and transaction coordinators answer");
           System.exit(0);
         }
-        last = "no brokers in metadata";
       } catch (ExecutionException e) {
-        last = String.valueOf(e.getCause());
+        last = last + ": " + e.getCause();
+      } catch (KafkaException e) {
+        last = last + ": " + e;
       }
       Thread.sleep(200);
     }
   }
 }
 EOF
+  # compiled once; again only when this script's copy of the source changes
+  if [[ -f "$READY_DIR/ReadyCheck.class" ]] && cmp -s "$src.new" "$src"; then
+    rm -f "$src.new"
+    return 0
+  fi
+  mv -f "$src.new" "$src"
+  rm -f "$READY_DIR"/*.class
   javac -nowarn -cp "$(java_cp)" -d "$READY_DIR" "$src" 2>"$READY_DIR/javac.log" \
     || { cat "$READY_DIR/javac.log" >&2; die "could not compile the readiness check"; }
-}
+)
 
 readycheck() { # deadline_seconds [pid]
   local ms=$(( $1 * 1000 ))
-  java -Xmx64m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.level=OFF \
+  java -Xmx64m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
     -Dorg.apache.logging.log4j.level=OFF -cp "$READY_DIR:$(java_cp)" \
     ReadyCheck "$HOST:$KAFKA_PORT" "$ms" ${2:+"$2"}
 }
@@ -334,8 +387,10 @@ cmd_start() { # [--no-format]
     [[ "$no_format" == --no-format ]] && die "no formatted data in $LOG_DIRS to restart on (run start first)"
     format_storage
   fi
-  readycheck_build
   : >"$LOGS/stdout.log"
+  local log_from=0  # server.log is appended to across starts: show only this start's lines
+  [[ -f "$LOGS/server.log" ]] && log_from="$(stat -c %s "$LOGS/server.log")"
+  local t_launch; t_launch="$(now)"   # the deadline counts from here (not from any install)
   # setsid: the broker outlives this shell and ignores its terminal's signals; the inner sh
   # records its own pid, which exec turns into the JVM's.
   # shellcheck disable=SC2086
@@ -347,17 +402,29 @@ cmd_start() { # [--no-format]
       $KAFKA_JVM_OPTS \
       -cp "$(java_cp)" kafka.Kafka "$PROPS" \
     >>"$LOGS/stdout.log" 2>&1 </dev/null 8>&- 9>&- &
+  disown $! 2>/dev/null || true
   local i
   for i in $(seq 50); do [[ -s "$PIDFILE" ]] && break; sleep 0.1; done
   pid="$(cat "$PIDFILE" 2>/dev/null || true)"
   [[ -n "$pid" ]] || die "broker did not start (no pid); see $LOGS/stdout.log"
   say "started pid $pid; waiting up to ${KAFKA_START_TIMEOUT}s for $HOST:$KAFKA_PORT to answer"
-  if readycheck "$KAFKA_START_TIMEOUT" "$pid"; then
+  # compiled (first start only) while the broker's JVM starts
+  local left
+  if readycheck_build; then
+    left=$(awk -v a="$t_launch" -v b="$(now)" -v d="$KAFKA_START_TIMEOUT" 'BEGIN { l = int(d - (b - a)); print (l < 1 ? 1 : l) }')
+  else
+    left=0
+  fi
+  if (( left > 0 )) && readycheck "$left" "$pid"; then
     say "ready on $HOST:$KAFKA_PORT after $(elapsed "$t0")s (pid $pid, data $KAFKA_DATA_DIR)"
     return 0
   fi
-  err "broker not ready after $(elapsed "$t0")s; last lines of $LOGS/server.log:"
-  tail -n 40 "$LOGS/server.log" >&2 2>/dev/null || true
+  err "broker not ready after $(elapsed "$t0")s; last lines this start wrote to $LOGS/server.log:"
+  if [[ -f "$LOGS/server.log" ]] && (( $(stat -c %s "$LOGS/server.log") > log_from )); then
+    tail -c +"$(( log_from + 1 ))" "$LOGS/server.log" | tail -n 40 >&2
+  else
+    err "(nothing yet)"
+  fi
   err "--- $LOGS/stdout.log:"
   tail -n 20 "$LOGS/stdout.log" >&2 || true
   if is_our_broker "$pid"; then

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use conclude_engine::engine::{self, panic_message, Analysis};
 use conclude_engine::output::{self, Provenance};
-use conclude_engine::{pool, Error as EngineError};
+use conclude_engine::{pool, split, Error as EngineError};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -198,6 +198,52 @@ where
         });
     });
     Ok(PromiseRaw::new(env.raw(), promise.raw()))
+}
+
+/// How `splitUnits` sizes units.
+#[napi(object)]
+pub struct SplitOptions {
+    /// Target points per unit; series are never split, so a unit can be larger.
+    pub target_points: f64,
+}
+
+/// A batch cut into units of whole series, ready to hand to worker processes.
+#[napi(object, object_from_js = false)]
+pub struct SplitResult {
+    /// NDJSON units, each holding whole, ts-sorted series.
+    pub units: Vec<Buffer>,
+    /// Accepted points.
+    pub points: u32,
+    pub series: u32,
+    /// Lines skipped under `onBadLine: 'skip'`.
+    pub bad_lines: u32,
+    /// The first (up to 20) skipped line numbers, 1-based.
+    pub bad_line_numbers: Vec<u32>,
+}
+
+/// Parses (and so validates, naming line and column) a batch and cuts it into
+/// units that keep every series whole, for `conclude run`'s worker processes.
+/// Only `format` and `onBadLine` of `options` matter here.
+#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, split: SplitOptions, options?: AnalyzeOptions")]
+pub fn split_units(env: Env, input: Unknown, split: SplitOptions, options: Option<Object>) -> Result<SplitResult> {
+    let bytes = input::borrow(&env, &input)?;
+    let opts = convert::read_options(&env, options.as_ref())?.engine;
+    let target = split.target_points;
+    if !(target.fract() == 0.0 && target >= 1.0 && target <= u32::MAX as f64) {
+        return Err(js_error(&env, EngineError::options(format!("targetPoints must be a positive integer, got {target}"))));
+    }
+    guarded(|| {
+        let pool = pool::get(opts.threads)?;
+        pool.install(|| split::split_units(bytes, opts.format, opts.on_bad_line, target as usize))
+    })
+    .map(|s| SplitResult {
+        units: s.units.into_iter().map(Buffer::from).collect(),
+        points: s.points as u32,
+        series: s.series as u32,
+        bad_lines: s.bad_lines as u32,
+        bad_line_numbers: s.bad_line_numbers.into_iter().map(|n| n as u32).collect(),
+    })
+    .map_err(|e| js_error(&env, e))
 }
 
 /// The engine's pool in this process.

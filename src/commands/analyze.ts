@@ -1,0 +1,32 @@
+// `conclude analyze <file|->`: one batch in, the AnalysisResult out as JSON.
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+
+import { analyze } from '../../index.js'
+import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, UsageError } from './args.js'
+
+export const HELP = `Usage: conclude analyze <file|-> [options]
+
+Analyses one batch (NDJSON or CSV) and prints the result as JSON.
+
+${ANALYSIS_HELP}  --pretty                   indent the JSON
+`
+
+export async function readInput(path: string): Promise<Buffer> {
+  if (path !== '-') return readFile(path)
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...ANALYSIS_FLAGS, pretty: { type: 'boolean', default: false } },
+  })
+  if (positionals.length !== 1) throw new UsageError(`expected one input file (or - for stdin), got ${positionals.length}`)
+  const result = await analyze(await readInput(positionals[0]!), analysisOptions(values))
+  process.stdout.write(JSON.stringify(result, null, values.pretty ? 2 : undefined) + '\n')
+  return 0
+}

@@ -1,0 +1,176 @@
+// One Kafka producer per process, created lazily inside the process that
+// publishes, keyed by the pid that created it: the fix of the incident this
+// project started from (a client created before fork() whose threads did not
+// exist in the children, so flush() waited forever). A producer found under
+// another pid is discarded, never used. Every network wait has a deadline.
+import { CompressionTypes, Kafka, logLevel, type Producer, type TopicMessages } from 'kafkajs'
+
+import { DeadlineError, withDeadline } from '../deadline.js'
+
+export type Compression = 'none' | 'gzip'
+
+export interface ProducerConfig {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: string[]
+  clientId?: string
+  compression?: Compression
+  /** Deadline of connect(), ms. */
+  connectTimeoutMs?: number
+  /** Deadline of one send (all retries included), ms: the time to an acknowledgement. */
+  sendTimeoutMs?: number
+  /** Deadline of disconnect(), ms (kafkajs can hang here with requests in flight). */
+  disconnectTimeoutMs?: number
+}
+
+export const PRODUCER_DEFAULTS = {
+  clientId: 'conclude',
+  compression: 'none' as Compression,
+  connectTimeoutMs: 10_000,
+  sendTimeoutMs: 30_000,
+  disconnectTimeoutMs: 5_000,
+}
+
+/** A Kafka operation that failed: names the operation and the brokers. */
+export class KafkaError extends Error {
+  readonly code: string
+  constructor(
+    readonly operation: 'connect' | 'send' | 'disconnect',
+    readonly brokers: string[],
+    cause: unknown,
+  ) {
+    const timedOut = cause instanceof DeadlineError
+    const reason = timedOut ? `no answer within ${(cause as DeadlineError).ms} ms` : describe(cause)
+    super(`kafka ${operation} to ${brokers.join(',')} failed: ${reason}`, { cause })
+    this.name = 'KafkaError'
+    this.code = timedOut ? 'ERR_CONCLUDE_KAFKA_TIMEOUT' : 'ERR_CONCLUDE_KAFKA'
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const inner = (e as any).originalError ?? (e as any).cause
+    return inner instanceof Error && inner.message !== e.message ? `${e.message} (${inner.message})` : e.message
+  }
+  return String(e)
+}
+
+const COMPRESSION: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+}
+
+/** The process's producer: connected lazily, resets itself after an indefinite failure. */
+export class ProcessProducer {
+  readonly pid: number
+  readonly config: Required<ProducerConfig>
+  private producer: Producer | undefined
+  private connecting: Promise<Producer> | undefined
+  /** Producers this object created (a reconnect after a failure counts). */
+  created = 0
+  /** Messages acknowledged by the brokers. */
+  acknowledged = 0
+
+  constructor(config: ProducerConfig, pid: number) {
+    if (!config.brokers?.length) throw new Error('a Kafka producer needs at least one broker address')
+    this.config = { ...PRODUCER_DEFAULTS, ...config } as Required<ProducerConfig>
+    this.pid = pid
+  }
+
+  private create(): Producer {
+    const c = this.config
+    const kafka = new Kafka({
+      clientId: `${c.clientId}-${this.pid}`,
+      brokers: c.brokers,
+      connectionTimeout: Math.min(3_000, c.connectTimeoutMs),
+      requestTimeout: Math.min(30_000, c.sendTimeoutMs),
+      // Retries stay inside our own deadlines; kafkajs' own defaults reach 30 s per step.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+      logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
+    })
+    this.created++
+    return kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+    })
+  }
+
+  private async connected(): Promise<Producer> {
+    if (this.producer) return this.producer
+    this.connecting ??= (async () => {
+      const p = this.create()
+      try {
+        await withDeadline('kafka connect to', this.config.brokers.join(','), this.config.connectTimeoutMs, () => p.connect())
+      } catch (e) {
+        void this.abandon(p)
+        throw new KafkaError('connect', this.config.brokers, e)
+      }
+      this.producer = p
+      return p
+    })().finally(() => {
+      this.connecting = undefined
+    })
+    return this.connecting
+  }
+
+  /** Sends and resolves once every message is acknowledged by all in-sync replicas. */
+  async send(topicMessages: TopicMessages[]): Promise<void> {
+    const p = await this.connected()
+    try {
+      await withDeadline('kafka send to', this.config.brokers.join(','), this.config.sendTimeoutMs, () =>
+        p.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.config.compression] }),
+      )
+    } catch (e) {
+      // An indefinite failure (a timeout) leaves the idempotent producer's
+      // sequence state unknown: start again with a new one (Jepsen's advice).
+      if (this.producer === p) this.producer = undefined
+      void this.abandon(p)
+      throw new KafkaError('send', this.config.brokers, e)
+    }
+    for (const t of topicMessages) this.acknowledged += t.messages.length
+  }
+
+  /** Disconnects within the deadline; never hangs. */
+  async close(): Promise<void> {
+    const p = this.producer
+    this.producer = undefined
+    if (!p) return
+    try {
+      await withDeadline('kafka disconnect from', this.config.brokers.join(','), this.config.disconnectTimeoutMs, () => p.disconnect())
+    } catch (e) {
+      throw new KafkaError('disconnect', this.config.brokers, e)
+    }
+  }
+
+  private async abandon(p: Producer): Promise<void> {
+    await withDeadline('kafka disconnect from', '', this.config.disconnectTimeoutMs, () => p.disconnect()).catch(() => {})
+  }
+}
+
+let current: ProcessProducer | undefined
+
+/**
+ * This process's producer, created on first use. A producer that another
+ * process created (its pid differs from ours) is dropped and replaced: its
+ * connections and state belong to that process.
+ */
+export function processProducer(config: ProducerConfig, pid: number = process.pid): ProcessProducer {
+  if (current && current.pid !== pid) {
+    current = undefined
+  }
+  current ??= new ProcessProducer(config, pid)
+  return current
+}
+
+/** Closes this process's producer, if it has one. */
+export async function closeProcessProducer(): Promise<void> {
+  const p = current
+  current = undefined
+  await p?.close()
+}
+
+/** This process's producer if it has created one (the primary never does). */
+export function currentProcessProducer(pid: number = process.pid): ProcessProducer | undefined {
+  return current?.pid === pid ? current : undefined
+}

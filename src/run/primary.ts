@@ -1,0 +1,376 @@
+// The primary process of `conclude run`: plans units that keep every series
+// whole, spawns worker processes, hands units out, restarts workers that die
+// and gives their unfinished units to others, and reports truthfully: a unit
+// counts as delivered only when its worker says the sink acknowledged it.
+// The primary itself never creates a Kafka producer.
+import { fork, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { basename, join } from 'node:path'
+
+import { splitUnits, type AnalyzeOptions } from '../../index.js'
+import { currentProcessProducer } from '../kafka/producer.js'
+import { CATEGORIES, type Category } from '../kafka/topics.js'
+import type { FromWorker, SinkSpec, ToWorker, WireError } from './protocol.js'
+
+export interface RunOptions {
+  /** Input files, `-` for stdin. */
+  inputs: string[]
+  workers: number
+  /** Engine threads per worker; default: cores / workers (at least 1). */
+  threads?: number
+  sink: SinkSpec
+  analysis: AnalyzeOptions
+  /** Target points per unit (a series is never split, so a unit may exceed it). */
+  unitPoints: number
+  /** Delivery attempts per unit before it is reported undelivered. */
+  attempts: number
+  /** Units in flight per worker (analysis of one overlaps delivery of another). */
+  inFlightPerWorker: number
+  /** A unit not finished after this long gets its worker killed and is retried. */
+  unitTimeoutMs: number
+  /** Time granted to finish in-flight work and disconnect after the last unit or a signal. */
+  drainTimeoutMs: number
+  /** Worker restarts allowed over the run. */
+  maxRestarts: number
+  progress: boolean
+  log: (line: string) => void
+  /** Extra environment for workers (tests). */
+  workerEnv?: Record<string, string>
+}
+
+export interface UnitFailure {
+  unit: string
+  file: string
+  error: string
+}
+
+export interface FileReport {
+  file: string
+  units: number
+  points: number
+  series: number
+  badLines: number
+  badLineNumbers: number[]
+  error?: string
+}
+
+export interface WorkerReport {
+  pid: number
+  units: number
+  exit?: { code: number | null; signal: NodeJS.Signals | null }
+  producersCreated?: number
+}
+
+export interface RunReport {
+  ok: boolean
+  files: FileReport[]
+  units: { total: number; delivered: number; undelivered: UnitFailure[] }
+  conclusions: Record<Category, number>
+  workers: WorkerReport[]
+  restarts: number
+  /** Producers created by the primary process: always 0 by design. */
+  primaryProducers: number
+  primaryPid: number
+  threadsPerWorker: number
+  elapsedMs: number
+  conclusionsPerSecond: number
+  interrupted?: NodeJS.Signals
+}
+
+interface Unit {
+  id: string
+  file: string
+  data: Buffer
+  attempts: number
+  lastError?: string
+}
+
+interface Slot {
+  child: ChildProcess
+  pid: number
+  ready: boolean
+  inFlight: Map<string, { unit: Unit; since: number }>
+  report: WorkerReport
+  drained: boolean
+}
+
+const WORKER_JS = join(__dirname, 'worker.js')
+
+async function readInput(path: string): Promise<Buffer> {
+  if (path !== '-') return readFile(path)
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function errorText(e: WireError | Error | unknown): string {
+  const err = e as { message?: string; code?: string }
+  return err?.code ? `${err.code}: ${err.message}` : (err?.message ?? String(e))
+}
+
+/** Splits every input into units; a file that fails to parse (policy 'fail') contributes none. */
+async function plan(o: RunOptions): Promise<{ units: Unit[]; files: FileReport[] }> {
+  const units: Unit[] = []
+  const files: FileReport[] = []
+  for (const file of o.inputs) {
+    const name = file === '-' ? 'stdin' : file
+    try {
+      const input = await readInput(file)
+      const split = splitUnits(input, { targetPoints: o.unitPoints }, o.analysis)
+      split.units.forEach((data, k) => units.push({ id: `${basename(name)}#${k}`, file: name, data, attempts: 0 }))
+      files.push({
+        file: name,
+        units: split.units.length,
+        points: split.points,
+        series: split.series,
+        badLines: split.badLines,
+        badLineNumbers: split.badLineNumbers,
+      })
+      if (split.badLines > 0) {
+        o.log(`${name}: skipped ${split.badLines} bad line(s) (first: ${split.badLineNumbers.slice(0, 5).join(', ')})`)
+      }
+    } catch (e) {
+      const err = e as { line?: number; column?: number }
+      const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
+      const message = `${where}: ${errorText(e)}`
+      o.log(message)
+      files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
+    }
+  }
+  return { units, files }
+}
+
+export async function run(o: RunOptions): Promise<RunReport> {
+  const started = performance.now()
+  const { units, files } = await plan(o)
+  const cores = availableParallelism()
+  const workerCount = Math.max(1, Math.min(o.workers, units.length || 1))
+  const threads = o.threads ?? Math.max(1, Math.floor(cores / workerCount))
+  const conclusions = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>
+  const queue: Unit[] = [...units]
+  const delivered = new Set<string>()
+  const undelivered: UnitFailure[] = []
+  const slots = new Set<Slot>()
+  const reports: WorkerReport[] = []
+  let restarts = 0
+  let interrupted: NodeJS.Signals | undefined
+  let stopping = false
+
+  const settled = () => delivered.size + undelivered.length === units.length
+
+  let finish!: () => void
+  const allSettled = new Promise<void>((resolve) => (finish = resolve))
+  const check = () => {
+    if (settled() || (stopping && [...slots].every((s) => s.inFlight.size === 0))) finish()
+  }
+
+  const fail = (unit: Unit, error: string) => {
+    undelivered.push({ unit: unit.id, file: unit.file, error })
+    o.log(`unit ${unit.id} not delivered: ${error}`)
+  }
+
+  const retryOrFail = (unit: Unit, error: string) => {
+    unit.lastError = error
+    if (unit.attempts >= o.attempts || stopping) fail(unit, error)
+    else queue.unshift(unit)
+  }
+
+  const dispatch = () => {
+    if (stopping) return
+    for (const slot of slots) {
+      while (slot.ready && !slot.drained && slot.inFlight.size < o.inFlightPerWorker && queue.length) {
+        const unit = queue.shift()!
+        unit.attempts++
+        slot.inFlight.set(unit.id, { unit, since: performance.now() })
+        slot.report.units++
+        slot.child.send({ type: 'unit', id: unit.id, data: unit.data } satisfies ToWorker)
+      }
+    }
+    if (queue.length && slots.size === 0) {
+      for (const unit of queue.splice(0)) fail(unit, unit.lastError ?? 'no worker left to run it')
+    }
+    check()
+  }
+
+  const spawnWorker = () => {
+    const child = fork(WORKER_JS, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', o.sink.kind === 'stdout' ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, CONCLUDE_THREADS: String(threads), ...o.workerEnv },
+    })
+    const slot: Slot = {
+      child,
+      pid: child.pid ?? -1,
+      ready: false,
+      inFlight: new Map(),
+      report: { pid: child.pid ?? -1, units: 0 },
+      drained: false,
+    }
+    reports.push(slot.report)
+    slots.add(slot)
+    child.send({ type: 'config', config: { sink: o.sink, analysis: o.analysis } } satisfies ToWorker)
+    child.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'ready':
+          slot.ready = true
+          break
+        case 'done': {
+          const entry = slot.inFlight.get(m.id)
+          slot.inFlight.delete(m.id)
+          if (entry && !delivered.has(m.id)) {
+            delivered.add(m.id)
+            m.counts.forEach((n, i) => (conclusions[CATEGORIES[i]!] += n))
+          }
+          break
+        }
+        case 'failed': {
+          const entry = slot.inFlight.get(m.id)
+          slot.inFlight.delete(m.id)
+          if (!entry) break
+          const error = errorText(m.error)
+          // Analysis is deterministic: retrying a unit that failed to analyse cannot help.
+          if (m.stage === 'analyze') fail(entry.unit, error)
+          else retryOrFail(entry.unit, error)
+          break
+        }
+        case 'drained':
+          slot.report.producersCreated = m.producersCreated
+          if (m.error) o.log(`worker ${slot.pid}: ${errorText(m.error)}`)
+          break
+      }
+      dispatch()
+    })
+    child.on('exit', (code, signal) => {
+      slots.delete(slot)
+      slot.report.exit = { code, signal }
+      const lost = [...slot.inFlight.values()].map((e) => e.unit)
+      slot.inFlight.clear()
+      if (slot.drained) {
+        for (const unit of lost) fail(unit, `worker ${slot.pid} exited before finishing it (drain deadline)`)
+        return check()
+      }
+      o.log(`worker ${slot.pid} exited (${signal ?? `code ${code}`}) with ${lost.length} unit(s) in flight`)
+      for (const unit of lost) retryOrFail(unit, `worker ${slot.pid} died (${signal ?? `code ${code}`}) while on it`)
+      const workLeft = queue.length > 0 || [...slots].some((s) => s.inFlight.size > 0)
+      if (!stopping && queue.length > 0 && restarts < o.maxRestarts) {
+        restarts++
+        spawnWorker()
+      } else if (!stopping && queue.length > 0 && !workLeft) {
+        o.log(`worker restart limit (${o.maxRestarts}) reached`)
+      }
+      dispatch()
+    })
+    return slot
+  }
+
+  // Watchdog: a unit stuck beyond its timeout gets its worker killed (and retried elsewhere).
+  const watchdog = setInterval(() => {
+    const now = performance.now()
+    for (const slot of slots) {
+      for (const { unit, since } of slot.inFlight.values()) {
+        if (now - since > o.unitTimeoutMs) {
+          o.log(`unit ${unit.id} exceeded ${o.unitTimeoutMs} ms on worker ${slot.pid}: killing it`)
+          slot.child.kill('SIGKILL')
+          break
+        }
+      }
+    }
+  }, 250)
+  watchdog.unref()
+
+  // Progress on a terminal.
+  const progress = o.progress
+    ? setInterval(() => {
+        const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
+        const secs = (performance.now() - started) / 1000
+        process.stderr.write(
+          `\r\x1b[K units ${delivered.size}/${units.length}  conclusions ${total.toLocaleString('en')} ` +
+            `(${Math.round(total / Math.max(secs, 1e-3)).toLocaleString('en')}/s)  workers ${slots.size}` +
+            (undelivered.length ? `  undelivered ${undelivered.length}` : ''),
+        )
+      }, 200)
+    : undefined
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      o.log(`${signal} again: stopping now`)
+      for (const s of slots) s.child.kill('SIGKILL')
+      return
+    }
+    interrupted = signal
+    stopping = true
+    o.log(`${signal}: finishing units in flight (up to ${o.drainTimeoutMs} ms), then exiting`)
+    for (const unit of queue.splice(0)) fail(unit, `not started: run interrupted by ${signal}`)
+    check()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  try {
+    if (units.length) {
+      for (let i = 0; i < workerCount; i++) spawnWorker()
+      dispatch()
+      await allSettled
+    }
+    if (stopping) {
+      // Units still in flight had their chance; whatever is left is undelivered.
+      const deadline = sleepUnref(o.drainTimeoutMs)
+      await Promise.race([deadline, allSettled])
+    }
+    // Drain: workers disconnect their producers within the deadline.
+    await drainWorkers(slots, o.drainTimeoutMs)
+  } finally {
+    clearInterval(watchdog)
+    if (progress) {
+      clearInterval(progress)
+      process.stderr.write('\r\x1b[K')
+    }
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+
+  const elapsedMs = performance.now() - started
+  const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
+  const fileErrors = files.some((f) => f.error)
+  return {
+    ok: !fileErrors && undelivered.length === 0 && delivered.size === units.length && !interrupted,
+    files,
+    units: { total: units.length, delivered: delivered.size, undelivered },
+    conclusions,
+    workers: reports,
+    restarts,
+    primaryProducers: currentProcessProducer()?.created ?? 0,
+    primaryPid: process.pid,
+    threadsPerWorker: threads,
+    elapsedMs,
+    conclusionsPerSecond: total / Math.max(elapsedMs / 1000, 1e-9),
+    interrupted,
+  }
+}
+
+function sleepUnref(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref())
+}
+
+/** Asks every worker to drain and waits for all to exit; kills those that overrun the deadline. */
+async function drainWorkers(slots: Set<Slot>, ms: number): Promise<void> {
+  const exits = [...slots].map(
+    (slot) =>
+      new Promise<void>((resolve) => {
+        if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve()
+        slot.child.once('exit', () => resolve())
+        slot.drained = true
+        try {
+          slot.child.send({ type: 'drain' } satisfies ToWorker)
+        } catch {
+          slot.child.kill('SIGKILL')
+        }
+      }),
+  )
+  const timer = setTimeout(() => {
+    for (const slot of slots) slot.child.kill('SIGKILL')
+  }, ms)
+  await Promise.all(exits)
+  clearTimeout(timer)
+}

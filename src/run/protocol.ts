@@ -1,0 +1,31 @@
+// Messages between the primary and its worker processes (IPC, 'advanced'
+// serialization so unit bytes travel as binary).
+import type { AnalyzeOptions } from '../../index.js'
+import type { Compression } from '../kafka/producer.js'
+
+export type SinkSpec =
+  | { kind: 'kafka'; brokers: string[]; topicPrefix: string; compression: Compression; connectTimeoutMs: number; sendTimeoutMs: number }
+  | { kind: 'file'; dir: string; topicPrefix: string }
+  | { kind: 'stdout'; topicPrefix: string }
+
+/** Everything a worker needs, sent once at start. */
+export interface WorkerConfig {
+  sink: SinkSpec
+  analysis: AnalyzeOptions
+}
+
+export type ToWorker =
+  | { type: 'config'; config: WorkerConfig }
+  | { type: 'unit'; id: string; data: Uint8Array }
+  | { type: 'drain' }
+
+export interface WireError {
+  message: string
+  code?: string
+}
+
+export type FromWorker =
+  | { type: 'ready'; pid: number }
+  | { type: 'done'; id: string; counts: number[]; points: number; ms: number }
+  | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver' }
+  | { type: 'drained'; pid: number; producersCreated: number; acknowledged: number; error?: WireError }

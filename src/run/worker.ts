@@ -1,0 +1,108 @@
+// A worker process: analyses the units it is sent on the engine's pool (async,
+// so the event loop stays free for the producer's I/O) and publishes them
+// through its own producer, created on first use here, in this process.
+import { analyzeToMessages } from '../../index.js'
+import { closeProcessProducer, currentProcessProducer } from '../kafka/producer.js'
+import { KafkaSink } from '../sink/kafka.js'
+import { FileSink, StdoutSink } from '../sink/file.js'
+import type { SinkWriter } from '../sink/types.js'
+import type { FromWorker, SinkSpec, ToWorker, WireError, WorkerConfig } from './protocol.js'
+
+function send(message: FromWorker): void {
+  process.send?.(message)
+}
+
+function wire(e: unknown): WireError {
+  const err = e as { message?: string; code?: string }
+  return { message: err?.message ?? String(e), code: err?.code }
+}
+
+function makeSink(spec: SinkSpec): SinkWriter {
+  switch (spec.kind) {
+    case 'kafka':
+      return new KafkaSink({
+        brokers: spec.brokers,
+        topicPrefix: spec.topicPrefix,
+        compression: spec.compression,
+        connectTimeoutMs: spec.connectTimeoutMs,
+        sendTimeoutMs: spec.sendTimeoutMs,
+      })
+    case 'file':
+      return new FileSink(spec.dir, spec.topicPrefix)
+    case 'stdout':
+      return new StdoutSink()
+  }
+}
+
+let config: WorkerConfig | undefined
+let sink: SinkWriter | undefined
+const inFlight = new Set<Promise<void>>()
+let draining = false
+
+async function handleUnit(id: string, data: Uint8Array): Promise<void> {
+  const started = performance.now()
+  let batch
+  try {
+    batch = await analyzeToMessages(data, { batch: id }, config!.analysis)
+  } catch (e) {
+    send({ type: 'failed', id, error: wire(e), stage: 'analyze' })
+    return
+  }
+  try {
+    await sink!.write(batch)
+  } catch (e) {
+    send({ type: 'failed', id, error: wire(e), stage: 'deliver' })
+    return
+  }
+  send({ type: 'done', id, counts: batch.counts, points: batch.stats.points, ms: performance.now() - started })
+}
+
+async function drain(): Promise<void> {
+  if (draining) return
+  draining = true
+  await Promise.allSettled([...inFlight])
+  let error: WireError | undefined
+  const producer = currentProcessProducer()
+  const producersCreated = producer?.created ?? 0
+  const acknowledged = producer?.acknowledged ?? 0
+  try {
+    await sink?.close()
+    await closeProcessProducer()
+  } catch (e) {
+    error = wire(e)
+  }
+  const message: FromWorker = { type: 'drained', pid: process.pid, producersCreated, acknowledged, error }
+  if (process.send && process.connected) process.send(message, () => process.exit(0))
+  else process.exit(0)
+}
+
+process.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'config':
+      config = m.config
+      sink = makeSink(m.config.sink)
+      break
+    case 'unit': {
+      if (draining || !config) {
+        send({ type: 'failed', id: m.id, error: { message: 'worker is draining' }, stage: 'analyze' })
+        break
+      }
+      const p = handleUnit(m.id, m.data).finally(() => inFlight.delete(p))
+      inFlight.add(p)
+      break
+    }
+    case 'drain':
+      void drain()
+      break
+  }
+})
+
+// The primary coordinates shutdown: a terminal's Ctrl-C reaches the whole
+// process group, and the primary answers it by draining us.
+process.on('SIGINT', () => {})
+// If the primary goes away, finish what is in flight and leave.
+process.on('disconnect', () => {
+  if (!draining) void drain()
+})
+
+send({ type: 'ready', pid: process.pid })
