@@ -50,6 +50,10 @@ KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
 MVN="${MVN:-mvn}"
 HOST=127.0.0.1
+# absolute paths: the pidfile check matches the broker's command line against $PROPS
+KAFKA_HOME_DIR="$(realpath -m "$KAFKA_HOME_DIR")"
+KAFKA_LIB="$KAFKA_HOME_DIR/lib"
+KAFKA_DATA_DIR="$(realpath -m "$KAFKA_DATA_DIR")"
 
 LOG_DIRS="$KAFKA_DATA_DIR/kraft"              # Kafka's log.dirs (the data)
 LOGS="$KAFKA_DATA_DIR/logs"                   # server.log (log4j2) and stdout.log (JVM)
@@ -76,8 +80,16 @@ installed() {
     && compgen -G "$KAFKA_LIB/kafka_2.13-$(pom_version).jar" >/dev/null
 }
 
+check_java() {
+  command -v java >/dev/null || die "java not found (Kafka 4.x brokers need Java 17+)"
+  local v
+  v="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  if ! [[ "${v%%.*}" =~ ^[0-9]+$ ]] || (( ${v%%.*} < 17 )); then
+    die "java $v found; Kafka 4.x brokers need Java 17+"
+  fi
+}
+
 cmd_install() {
-  command -v java >/dev/null || die "java not found (Java 17+ needed)"
   mkdir -p "$KAFKA_HOME_DIR"
   # one installer at a time (parallel test jobs may all call `start`)
   exec 8>"$KAFKA_HOME_DIR/.install.lock"
@@ -88,6 +100,7 @@ cmd_install() {
     exec 8>&-
     return 0
   fi
+  check_java
   command -v "$MVN" >/dev/null || die "$MVN not found (Maven is needed to fetch the jars)"
   say "resolving kafka_2.13 $version and its dependencies from Maven Central into $KAFKA_LIB"
   local t0 tmp; t0="$(now)"
@@ -103,7 +116,8 @@ cmd_install() {
   wanted_stamp >"$tmp/.stamp"
   rm -rf "$KAFKA_LIB" "$READY_DIR"
   mv "$tmp" "$KAFKA_LIB"
-  say "installed $(ls "$KAFKA_LIB"/*.jar | wc -l) jars in $(elapsed "$t0")s"
+  local jars=("$KAFKA_LIB"/*.jar)
+  say "installed ${#jars[@]} jars in $(elapsed "$t0")s"
   exec 8>&-
 }
 
@@ -316,7 +330,9 @@ public class ReadyCheck {
           last = "transaction coordinator not ready";
           Properties pp = new Properties();
           pp.putAll(p);
-          pp.put("transactional.id", PROBE);
+          // a fresh transactional id: a known one would reuse its producer id, and only a new
+          // id makes the broker fetch the id block that idempotent producers need
+          pp.put("transactional.id", PROBE + "-" + java.util.UUID.randomUUID());
           pp.put("max.block.ms", String.valueOf(t));
           pp.put("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
           pp.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
@@ -393,7 +409,7 @@ cmd_start() { # [--no-format]
   local t_launch; t_launch="$(now)"   # the deadline counts from here (not from any install)
   # setsid: the broker outlives this shell and ignores its terminal's signals; the inner sh
   # records its own pid, which exec turns into the JVM's.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2016
   setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PIDFILE" \
     java $KAFKA_HEAP_OPTS \
       -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
@@ -403,8 +419,8 @@ cmd_start() { # [--no-format]
       -cp "$(java_cp)" kafka.Kafka "$PROPS" \
     >>"$LOGS/stdout.log" 2>&1 </dev/null 8>&- 9>&- &
   disown $! 2>/dev/null || true
-  local i
-  for i in $(seq 50); do [[ -s "$PIDFILE" ]] && break; sleep 0.1; done
+  local _
+  for _ in $(seq 50); do [[ -s "$PIDFILE" ]] && break; sleep 0.1; done
   pid="$(cat "$PIDFILE" 2>/dev/null || true)"
   [[ -n "$pid" ]] || die "broker did not start (no pid); see $LOGS/stdout.log"
   say "started pid $pid; waiting up to ${KAFKA_START_TIMEOUT}s for $HOST:$KAFKA_PORT to answer"
@@ -498,6 +514,8 @@ KAFKA_PORT=$KAFKA_PORT
 KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
 KAFKA_NUM_PARTITIONS=$KAFKA_NUM_PARTITIONS
 KAFKA_HEAP_OPTS=$KAFKA_HEAP_OPTS
+KAFKA_JVM_OPTS=$KAFKA_JVM_OPTS
+KAFKA_EXTRA_PROPERTIES=$(printf '%s' "$KAFKA_EXTRA_PROPERTIES" | tr '\n' ' ')
 KAFKA_START_TIMEOUT=$KAFKA_START_TIMEOUT
 KAFKA_STOP_TIMEOUT=$KAFKA_STOP_TIMEOUT
 bootstrap: $HOST:$KAFKA_PORT
