@@ -1,0 +1,197 @@
+// `conclude run` against the real local broker: what the workers publish is
+// exactly what analyzeNative gives, each worker through its own producer, and
+// every failure is reported, never swallowed, within a deadline.
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import test from 'ava'
+
+import { analyzeNative } from '../index.js'
+import { BROKER, ensureBroker, readTopics, ROOT, topicCounts, uniquePrefix } from './helpers/kafka.js'
+
+const CLI = join(ROOT, 'dist', 'cli.js')
+const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+const dir = mkdtempSync(join(tmpdir(), 'conclude-pipeline-'))
+
+interface Ran {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stderr: string
+  ms: number
+  report: any
+}
+
+/** Runs the CLI with an outer deadline: a hang fails the test instead of hanging it. */
+function cli(args: string[], deadlineMs: number, onSpawn?: (pid: number) => void): Promise<Ran> {
+  const reportPath = join(dir, `report-${Date.now()}-${Math.random()}.json`)
+  const withReport = args[0] === 'run' ? [...args, '--report', reportPath] : args
+  const start = performance.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...withReport], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdout.resume()
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`conclude ${args.join(' ')} did not finish within ${deadlineMs} ms; stderr:\n${stderr}`))
+    }, deadlineMs)
+    onSpawn?.(child.pid!)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      let report: any
+      try {
+        report = JSON.parse(readFileSync(reportPath, 'utf8'))
+      } catch {
+        report = undefined
+      }
+      resolve({ code, signal, stderr, ms: performance.now() - start, report })
+    })
+  })
+}
+
+function gen(name: string, series: number, points: number, seed: number): string {
+  const path = join(dir, name)
+  const r = execFileSyncText(['gen', '--series', String(series), '--points', String(points), '--seed', String(seed), '--out', path])
+  if (r !== '') throw new Error(r)
+  return path
+}
+
+function execFileSyncText(args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }).toString()
+}
+
+/** The conclusions analyzeNative gives for the files, as `category|series|json-without-provenance` strings. */
+function expectedConclusions(files: string[]): string[] {
+  const out: string[] = []
+  for (const f of files) {
+    const r = analyzeNative(readFileSync(f)) as any
+    for (const c of CATEGORIES) for (const x of r[c]) out.push(`${c}|${JSON.stringify(x)}`)
+  }
+  return out.sort()
+}
+
+function publishedConclusions(records: { value: any }[]): string[] {
+  return records
+    .map(({ value }) => {
+      const { category, batch, version, ...fields } = value
+      return `${category}|${JSON.stringify(fields)}`
+    })
+    .sort()
+}
+
+test.before(async () => {
+  await ensureBroker()
+})
+
+test.serial('3 workers publish exactly what analyzeNative gives, each through its own producer', async (t) => {
+  const files = [gen('a.ndjson', 10, 1440, 1), gen('b.ndjson', 8, 1440, 2), gen('c.ndjson', 12, 1000, 3)]
+  const prefix = uniquePrefix('exact')
+  const ran = await cli(
+    ['run', ...files, '--workers', '3', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '5000'],
+    120_000,
+  )
+  t.is(ran.code, 0, ran.stderr)
+  t.true(ran.report.ok)
+  t.is(ran.report.primaryProducers, 0, 'the primary must never create a producer')
+
+  const want = expectedConclusions(files)
+  const topics = CATEGORIES.map((c) => prefix + c)
+  const counts = await topicCounts(BROKER, topics)
+  t.is(Object.values(counts).reduce((a, b) => a + b, 0), want.length, JSON.stringify(counts))
+  const records = await readTopics(BROKER, topics, want.length)
+  t.deepEqual(publishedConclusions(records), want)
+
+  // Each category on its own topic, keyed by series.
+  for (const r of records) {
+    t.is(r.topic, prefix + r.value.category)
+    t.is(r.key, r.value.series)
+    t.is(r.headers['content-type'], 'application/json')
+  }
+  // The producing pids are exactly the workers' pids, never the primary's.
+  const pids = new Set(records.map((r) => Number(r.headers['conclude-pid'])))
+  const workerPids = new Set<number>(ran.report.workers.map((w: any) => w.pid))
+  t.is(ran.report.workers.length, 3)
+  t.deepEqual([...pids].sort(), [...workerPids].sort())
+  t.false(pids.has(ran.report.primaryPid))
+  const total = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
+  t.log(`${total} conclusions in ${ran.report.elapsedMs.toFixed(0)} ms: ${Math.round(ran.report.conclusionsPerSecond)}/s acknowledged with 3 workers`)
+})
+
+test.serial('with no broker, run fails within its deadline, naming the broker and the operation', async (t) => {
+  const file = gen('nobroker.ndjson', 4, 500, 4)
+  const ran = await cli(
+    ['run', file, '--workers', '2', '--brokers', '127.0.0.1:1', '--connect-timeout', '2000', '--attempts', '2'],
+    60_000,
+  )
+  t.not(ran.code, 0)
+  t.regex(ran.stderr, /127\.0\.0\.1:1/)
+  t.regex(ran.stderr, /connect/)
+  t.true(ran.report.units.undelivered.length > 0)
+  t.is(ran.report.units.delivered, 0)
+  t.log(`failed after ${ran.ms.toFixed(0)} ms:\n${ran.stderr.trim()}`)
+  t.true(ran.ms < 30_000, `took ${ran.ms} ms`)
+})
+
+test.serial('a malformed file fails naming file and line under fail; the other files are delivered', async (t) => {
+  const good = gen('good.ndjson', 5, 300, 5)
+  const bad = join(dir, 'bad.ndjson')
+  const lines = readFileSync(gen('bad-src.ndjson', 3, 100, 6), 'utf8').split('\n')
+  lines[41] = '{"series":"host-0.cpu","ts":1732602460,"value":"oops"}'
+  writeFileSync(bad, lines.join('\n'))
+  const prefix = uniquePrefix('badfile')
+  const ran = await cli(['run', good, bad, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix], 120_000)
+  t.is(ran.code, 1)
+  t.regex(ran.stderr, /bad\.ndjson:42/)
+  t.regex(ran.stderr, /value/)
+  const want = expectedConclusions([good]).length
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
+  t.is(Object.values(counts).reduce((a, b) => a + b, 0), want)
+
+  const skipPrefix = uniquePrefix('skipfile')
+  const skipped = await cli(
+    ['run', good, bad, '--workers', '2', '--brokers', BROKER, '--topic-prefix', skipPrefix, '--on-bad-line', 'skip'],
+    120_000,
+  )
+  t.is(skipped.code, 0, skipped.stderr)
+  t.regex(skipped.stderr, /bad\.ndjson: 1 bad line/)
+  const badFile = skipped.report.files.find((f: any) => f.file.endsWith('bad.ndjson'))
+  t.is(badFile.badLines, 1)
+  t.deepEqual(badFile.badLineNumbers, [42])
+})
+
+test.serial('a worker killed with SIGKILL mid-run: its units go to another worker and all are delivered', async (t) => {
+  const files = [gen('k1.ndjson', 40, 1440, 7), gen('k2.ndjson', 40, 1440, 8)]
+  const prefix = uniquePrefix('sigkill')
+  let killed = 0
+  const ran = await cli(
+    ['run', ...files, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '2880'],
+    180_000,
+    (primary) => {
+      // Kill one worker once the run is under way.
+      const timer = setInterval(() => {
+        execFile('pgrep', ['-P', String(primary)], (err, stdout) => {
+          const pids = stdout.split('\n').filter(Boolean).map(Number)
+          if (!err && pids.length >= 2 && !killed) {
+            killed = pids[0]!
+            clearInterval(timer)
+            setTimeout(() => process.kill(killed, 'SIGKILL'), 300)
+          }
+        })
+      }, 100)
+      timer.unref()
+    },
+  )
+  t.true(killed > 0, 'no worker was found to kill')
+  t.is(ran.code, 0, ran.stderr)
+  t.true(ran.report.restarts >= 1)
+  t.regex(ran.stderr, /exited \(SIGKILL\)/)
+  // At least once: every expected conclusion is on the topics (a resent unit may duplicate some).
+  const want = expectedConclusions(files)
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
+  const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
+  t.true(onTopics >= want.length)
+  const records = await readTopics(BROKER, CATEGORIES.map((c) => prefix + c), onTopics)
+  t.deepEqual([...new Set(publishedConclusions(records))].sort(), [...new Set(want)].sort())
+})

@@ -1,0 +1,59 @@
+// The per-process producer and the small pieces around it, without a broker.
+import { createServer } from 'node:net'
+
+import test from 'ava'
+
+import { DeadlineError, withDeadline } from '../src/deadline.js'
+import { closeProcessProducer, currentProcessProducer, KafkaError, processProducer } from '../src/kafka/producer.js'
+import { conclusionTopics, TopicNameError, validateTopic } from '../src/kafka/topics.js'
+
+test('a producer is created on first use and reused in the same process', (t) => {
+  const a = processProducer({ brokers: ['127.0.0.1:1'] }, 1001)
+  const b = processProducer({ brokers: ['127.0.0.1:1'] }, 1001)
+  t.is(a, b)
+  t.is(a.created, 0, 'creating the object must not create or connect a client')
+})
+
+test('a producer found under another pid is discarded, never used', (t) => {
+  const parent = processProducer({ brokers: ['127.0.0.1:1'] }, 2001)
+  const child = processProducer({ brokers: ['127.0.0.1:1'] }, 2002)
+  t.not(child, parent)
+  t.is(child.pid, 2002)
+  t.is(currentProcessProducer(2001), undefined)
+  t.is(currentProcessProducer(2002), child)
+})
+
+test('withDeadline rejects with the operation and target when work overruns', async (t) => {
+  const e = await t.throwsAsync(() => withDeadline('kafka send to', '127.0.0.1:9', 50, () => new Promise(() => {})))
+  t.true(e instanceof DeadlineError)
+  t.is((e as DeadlineError).code, 'ERR_CONCLUDE_TIMEOUT')
+  t.regex(e!.message, /kafka send to 127\.0\.0\.1:9 did not finish within 50 ms/)
+  t.is(await withDeadline('x', 'y', 1000, async () => 7), 7)
+})
+
+test.serial('connect to a broker that never answers fails within the deadline, naming broker and operation', async (t) => {
+  // A TCP server that accepts and then says nothing: the worst case for a client.
+  const server = createServer(() => {})
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as any).port
+  const producer = processProducer({ brokers: [`127.0.0.1:${port}`], connectTimeoutMs: 1500 }, process.pid)
+  const start = performance.now()
+  const e = await t.throwsAsync(() => producer.send([{ topic: 't', messages: [{ value: 'x' }] }]))
+  const ms = performance.now() - start
+  t.true(e instanceof KafkaError)
+  t.is((e as KafkaError).operation, 'connect')
+  t.regex(e!.message, new RegExp(`kafka connect to 127\\.0\\.0\\.1:${port} failed`))
+  t.true(ms < 5000, `took ${ms} ms`)
+  await closeProcessProducer()
+  server.close()
+})
+
+test('topic names follow Kafka rules', (t) => {
+  t.is(validateTopic('metrics.summary'), 'metrics.summary')
+  t.throws(() => validateTopic(''), { instanceOf: TopicNameError })
+  t.throws(() => validateTopic('..'), { instanceOf: TopicNameError })
+  t.throws(() => validateTopic('a b'), { message: /" "/ })
+  t.throws(() => validateTopic('x'.repeat(250)), { message: /249/ })
+  t.deepEqual(conclusionTopics('p-'), { summary: 'p-summary', anomaly: 'p-anomaly', changepoint: 'p-changepoint', trend: 'p-trend' })
+  t.throws(() => conclusionTopics('bad/'), { instanceOf: TopicNameError })
+})
