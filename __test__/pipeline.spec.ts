@@ -195,3 +195,36 @@ test.serial('a worker killed with SIGKILL mid-run: its units go to another worke
   const records = await readTopics(BROKER, CATEGORIES.map((c) => prefix + c), onTopics)
   t.deepEqual([...new Set(publishedConclusions(records))].sort(), [...new Set(want)].sort())
 })
+
+test.serial('SIGTERM: in-flight units finish and flush within the drain deadline, the rest is reported', async (t) => {
+  const files = [gen('term1.ndjson', 60, 1440, 9), gen('term2.ndjson', 60, 1440, 10)]
+  const prefix = uniquePrefix('sigterm')
+  const ran = await cli(
+    ['run', ...files, '--workers', '2', '--threads', '1', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '1440', '--drain-timeout', '10000'],
+    60_000,
+    (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 2_500).unref(),
+  )
+  t.is(ran.code, 143, ran.stderr)
+  t.is(ran.report.interrupted, 'SIGTERM')
+  t.false(ran.report.ok)
+  const { delivered, undelivered, total } = ran.report.units
+  t.is(delivered + undelivered.length, total)
+  t.true(undelivered.length > 0, 'the run ended before the signal: make the workload bigger')
+  // What the report calls delivered is on the topics.
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
+  const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
+  const reported = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
+  t.true(onTopics >= reported, `${onTopics} on topics < ${reported} reported delivered`)
+})
+
+test('conclude gen is deterministic and analyze prints the same result as analyzeNative', (t) => {
+  const a = execFileSync(process.execPath, [CLI, 'gen', '--series', '3', '--points', '50', '--seed', '5', '--format', 'csv'])
+  const b = execFileSync(process.execPath, [CLI, 'gen', '--series', '3', '--points', '50', '--seed', '5', '--format', 'csv'])
+  t.true(a.equals(b))
+  t.true(a.toString().startsWith('series,ts,value\n'))
+  const path = join(dir, 'gen.csv')
+  writeFileSync(path, a)
+  const printed = JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', path]).toString())
+  const direct = analyzeNative(a) as any
+  for (const c of CATEGORIES) t.deepEqual(printed[c], direct[c])
+})
