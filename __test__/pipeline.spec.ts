@@ -168,20 +168,13 @@ test.serial('a worker killed with SIGKILL mid-run: its units go to another worke
   const ran = await cli(
     ['run', ...files, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '2880'],
     180_000,
-    (primary) => {
-      // Kill one worker once the run is under way.
-      const timer = setInterval(() => {
-        execFile('pgrep', ['-P', String(primary)], (err, stdout) => {
-          const pids = stdout.split('\n').filter(Boolean).map(Number)
-          if (!err && pids.length >= 2 && !killed) {
-            killed = pids[0]!
-            clearInterval(timer)
-            setTimeout(() => process.kill(killed, 'SIGKILL'), 300)
-          }
+    (primary) =>
+      whenWorkers(primary, 2, 300, () => {
+        execFile('pgrep', ['-P', String(primary)], (_err, stdout) => {
+          killed = Number(stdout.split('\n').filter(Boolean)[0])
+          if (killed) process.kill(killed, 'SIGKILL')
         })
-      }, 100)
-      timer.unref()
-    },
+      }),
   )
   t.true(killed > 0, 'no worker was found to kill')
   t.is(ran.code, 0, ran.stderr)
@@ -196,13 +189,32 @@ test.serial('a worker killed with SIGKILL mid-run: its units go to another worke
   t.deepEqual([...new Set(publishedConclusions(records))].sort(), [...new Set(want)].sort())
 })
 
+/** Calls `act` once the primary `pid` has `n` worker children, after `delayMs`. */
+function whenWorkers(pid: number, n: number, delayMs: number, act: () => void): void {
+  const timer = setInterval(() => {
+    execFile('pgrep', ['-P', String(pid)], (err, stdout) => {
+      if (err || stdout.split('\n').filter(Boolean).length < n) return
+      clearInterval(timer)
+      setTimeout(act, delayMs).unref()
+    })
+  }, 50)
+  timer.unref()
+}
+
 test.serial('SIGTERM: in-flight units finish and flush within the drain deadline, the rest is reported', async (t) => {
-  const files = [gen('term1.ndjson', 60, 1440, 9), gen('term2.ndjson', 60, 1440, 10)]
+  const files = [gen('term1.ndjson', 200, 1440, 9), gen('term2.ndjson', 200, 1440, 10)]
   const prefix = uniquePrefix('sigterm')
   const ran = await cli(
     ['run', ...files, '--workers', '2', '--threads', '1', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '1440', '--drain-timeout', '10000'],
     60_000,
-    (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 2_500).unref(),
+    (pid) =>
+      whenWorkers(pid, 2, 600, () => {
+        try {
+          process.kill(pid, 'SIGTERM')
+        } catch {
+          // already gone: the assertions below say so
+        }
+      }),
   )
   t.is(ran.code, 143, ran.stderr)
   t.is(ran.report.interrupted, 'SIGTERM')
@@ -210,11 +222,13 @@ test.serial('SIGTERM: in-flight units finish and flush within the drain deadline
   const { delivered, undelivered, total } = ran.report.units
   t.is(delivered + undelivered.length, total)
   t.true(undelivered.length > 0, 'the run ended before the signal: make the workload bigger')
+  t.regex(ran.stderr, /SIGTERM: finishing units in flight/)
   // What the report calls delivered is on the topics.
   const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
   const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
   const reported = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
   t.true(onTopics >= reported, `${onTopics} on topics < ${reported} reported delivered`)
+  t.log(`${delivered}/${total} units delivered before the signal took effect, ${undelivered.length} reported undelivered`)
 })
 
 test('conclude gen is deterministic and analyze prints the same result as analyzeNative', (t) => {

@@ -65,6 +65,9 @@ export class ProcessProducer {
   readonly config: Required<ProducerConfig>
   private producer: Producer | undefined
   private connecting: Promise<Producer> | undefined
+  private kafka: Kafka | undefined
+  /** Topics known to exist with a leader for every partition. */
+  private readonly readyTopics = new Set<string>()
   /** Producers this object created (a reconnect after a failure counts). */
   created = 0
   /** Messages acknowledged by the brokers. */
@@ -76,9 +79,9 @@ export class ProcessProducer {
     this.pid = pid
   }
 
-  private create(): Producer {
+  private client(): Kafka {
     const c = this.config
-    const kafka = new Kafka({
+    this.kafka ??= new Kafka({
       clientId: `${c.clientId}-${this.pid}`,
       brokers: c.brokers,
       connectionTimeout: Math.min(3_000, c.connectTimeoutMs),
@@ -87,8 +90,12 @@ export class ProcessProducer {
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
       logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
     })
+    return this.kafka
+  }
+
+  private create(): Producer {
     this.created++
-    return kafka.producer({
+    return this.client().producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
@@ -114,8 +121,44 @@ export class ProcessProducer {
     return this.connecting
   }
 
+  /**
+   * Makes sure the topics exist and every partition has a leader before the
+   * first send to them. Producing into a topic that auto-creation is still
+   * setting up fails with NOT_LEADER on some partitions; kafkajs then retries
+   * the whole batch and, with new sequence numbers, writes the partitions that
+   * had succeeded twice. Creating them first (concurrent creators are fine)
+   * avoids that. Bounded by the connect deadline.
+   */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.readyTopics.has(t))
+    if (missing.length === 0) return
+    const admin = this.client().admin()
+    const brokers = this.config.brokers.join(',')
+    try {
+      await withDeadline('kafka topic setup on', brokers, this.config.connectTimeoutMs, async (signal) => {
+        await admin.connect()
+        await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true }).catch((e) => {
+          // Another worker may have created them a moment earlier.
+          const exists = (x: any) => x?.type === 'TOPIC_ALREADY_EXISTS'
+          if (!(exists(e) || (Array.isArray(e?.errors) && e.errors.every(exists)))) throw e
+        })
+        while (!signal.aborted) {
+          const { topics: meta } = await admin.fetchTopicMetadata({ topics: missing })
+          if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })
+    } catch (e) {
+      throw new KafkaError('connect', this.config.brokers, e)
+    } finally {
+      void withDeadline('kafka disconnect from', brokers, this.config.disconnectTimeoutMs, () => admin.disconnect()).catch(() => {})
+    }
+    for (const t of missing) this.readyTopics.add(t)
+  }
+
   /** Sends and resolves once every message is acknowledged by all in-sync replicas. */
   async send(topicMessages: TopicMessages[]): Promise<void> {
+    await this.ensureTopics(topicMessages.map((t) => t.topic))
     const p = await this.connected()
     try {
       await withDeadline('kafka send to', this.config.brokers.join(','), this.config.sendTimeoutMs, () =>

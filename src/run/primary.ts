@@ -177,8 +177,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   }
 
   const dispatch = () => {
-    if (stopping) return
-    for (const slot of slots) {
+    for (const slot of stopping ? [] : slots) {
       while (slot.ready && !slot.drained && slot.inFlight.size < o.inFlightPerWorker && queue.length) {
         const unit = queue.shift()!
         unit.attempts++
@@ -301,7 +300,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
     interrupted = signal
     stopping = true
     o.log(`${signal}: finishing units in flight (up to ${o.drainTimeoutMs} ms), then exiting`)
-    for (const unit of queue.splice(0)) fail(unit, `not started: run interrupted by ${signal}`)
+    const notStarted = queue.splice(0)
+    for (const unit of notStarted) undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${signal}` })
+    if (notStarted.length) o.log(`${notStarted.length} unit(s) not started`)
     check()
   }
   process.on('SIGINT', onSignal)
