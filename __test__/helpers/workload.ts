@@ -1,16 +1,5 @@
 // Deterministic synthetic batches for tests (seeded, no Math.random).
-
-/** mulberry32: a tiny seeded PRNG, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 as rng } from '../../src/gen/random.js'
 
 /** NDJSON of `series` series x `points` points: noise, a level shift, a trend and a few spikes. */
 export function ndjson(series: number, points: number, seed = 1): Buffer {

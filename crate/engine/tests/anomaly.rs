@@ -1,6 +1,9 @@
 //! The sliding-window Hampel filter against a brute-force one that sorts every
 //! window, and the parallel chunked path against the sequential one.
 
+mod common;
+use common::Rng;
+
 use conclude_engine::anomaly::{
     hampel, hampel_chunked, hampel_sequential, Anomaly, MAD_SCALE, PARALLEL_MIN_LEN,
 };
@@ -56,33 +59,17 @@ fn bits(v: &[Anomaly]) -> Vec<(usize, u64, u64, u64, Option<u64>)> {
 }
 
 /// SplitMix64: deterministic test data without dependencies.
-struct Rng(u64);
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Roughly Gaussian (sum of uniforms).
-    fn gauss(&mut self) -> f64 {
-        (0..4).map(|_| self.unit()).sum::<f64>() - 2.0
-    }
+/// Roughly Gaussian (sum of four uniforms).
+fn gauss(rng: &mut Rng) -> f64 {
+    (0..4).map(|_| rng.uniform()).sum::<f64>() - 2.0
 }
 
 /// Series with heavy ties, constant runs, signed zeros and spikes.
 fn series(rng: &mut Rng, n: usize) -> Vec<f64> {
     let kind = rng.below(6);
     let mut x: Vec<f64> = match kind {
-        0 => (0..n).map(|_| rng.gauss()).collect(),
+        0 => (0..n).map(|_| gauss(rng)).collect(),
         1 => (0..n).map(|_| rng.below(4) as f64).collect(),
         2 => (0..n)
             .map(|_| [0.0, -0.0, 0.1, 0.2, 0.3][rng.below(5) as usize])
@@ -97,11 +84,11 @@ fn series(rng: &mut Rng, n: usize) -> Vec<f64> {
         }
         4 => vec![[1.25, 0.0, -0.0][rng.below(3) as usize]; n],
         _ => (0..n)
-            .map(|i| (i as f64 * 0.01).sin() + 0.1 * rng.gauss())
+            .map(|i| (i as f64 * 0.01).sin() + 0.1 * gauss(rng))
             .collect(),
     };
     for _ in 0..n / 25 {
-        let i = rng.below(n as u64) as usize;
+        let i = rng.below(n);
         x[i] += if rng.below(2) == 0 { 30.0 } else { -7.5 };
     }
     x
@@ -165,7 +152,7 @@ fn parallel_path_at_large_n_equals_sequential() {
     let n = PARALLEL_MIN_LEN * 3 + 17;
     let x: Vec<f64> = (0..n)
         .map(|i| {
-            (i as f64 * 0.001).sin() + 0.2 * rng.gauss() + if i % 997 == 0 { 9.0 } else { 0.0 }
+            (i as f64 * 0.001).sin() + 0.2 * gauss(&mut rng) + if i % 997 == 0 { 9.0 } else { 0.0 }
         })
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()

@@ -4,6 +4,9 @@
 //! CARGO_BUILD_JOBS=1 cargo test --release -p conclude-engine --test changepoint_bench -- --ignored --nocapture --test-threads=1
 //! ```
 
+mod common;
+use common::Rng;
+
 use conclude_engine::changepoint::{default_penalty, detect, pelt_l2, pelt_l2_plain};
 use std::time::Instant;
 
@@ -23,24 +26,6 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-}
 
 /// Gaussian noise (sigma 1) around a level that shifts by ±3 at `shifts` random places.
 fn shifted(rng: &mut Rng, n: usize, shifts: usize, spikes: usize) -> Vec<f64> {

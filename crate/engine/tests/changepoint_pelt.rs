@@ -9,46 +9,20 @@
 //! * ruptures itself, through `tests/data/pelt_ruptures.json` written by
 //!   `scripts/fixtures/pelt_oracle.py`.
 
+mod common;
+use common::Rng;
+
 use conclude_engine::changepoint::{default_penalty, detect, pelt_l2, pelt_l2_plain};
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic random numbers (no dependency).
 
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    fn range(&mut self, lo: usize, hi_inclusive: usize) -> usize {
-        lo + self.below(hi_inclusive - lo + 1)
-    }
-    fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len())]
-    }
-}
 
 /// Piecewise-constant levels (random jumps of 2..8 sigma) plus Gaussian noise and spikes.
 fn random_signal(rng: &mut Rng, n: usize) -> Vec<f64> {
-    let sigma = rng.pick(&[0.01, 1.0, 30.0]);
-    let offset = rng.pick(&[0.0, 5.0, -1e4]);
+    let sigma = *rng.pick(&[0.01, 1.0, 30.0]);
+    let offset = *rng.pick(&[0.0, 5.0, -1e4]);
     let changes = rng.below(8);
     let mut level = offset;
     let mut cuts: Vec<usize> = (0..changes).map(|_| rng.below(n.max(1))).collect();
@@ -66,7 +40,7 @@ fn random_signal(rng: &mut Rng, n: usize) -> Vec<f64> {
         for _ in 0..rng.below(4) {
             let i = rng.below(n.max(1));
             if i < n {
-                x[i] += rng.pick(&[-1.0, 1.0]) * 20.0 * sigma;
+                x[i] += *rng.pick(&[-1.0, 1.0]) * 20.0 * sigma;
             }
         }
     }
@@ -213,7 +187,7 @@ fn agrees_with_ruptures_loop_and_optimal_partitioning() {
             let m = x.iter().sum::<f64>() / n.max(1) as f64;
             x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n.max(1) as f64
         };
-        let pen = rng.pick(&[0.01, 0.2, 1.0, 3.0, 10.0]) * (var.max(1e-300) * (n.max(2) as f64).ln()).max(1e-12);
+        let pen = *rng.pick(&[0.01, 0.2, 1.0, 3.0, 10.0]) * (var.max(1e-300) * (n.max(2) as f64).ln()).max(1e-12);
         let costs = CostTable::new(&x);
         let got = pelt_l2(&x, min_size, jump, pen);
         let plain = pelt_l2_plain(&x, min_size, jump, pen);
@@ -255,7 +229,7 @@ fn accelerated_equals_plain_on_long_series() {
         let mut x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         for _ in 0..rng.below(6) {
             let at = rng.below(n);
-            let shift = rng.pick(&[-4.0, -1.5, 0.8, 2.0, 5.0]);
+            let shift = *rng.pick(&[-4.0, -1.5, 0.8, 2.0, 5.0]);
             for v in &mut x[at..] {
                 *v += shift;
             }
@@ -266,9 +240,9 @@ fn accelerated_equals_plain_on_long_series() {
                 x[i] += 25.0;
             }
         }
-        let min_size = rng.pick(&[1, 2, 2, 3, 5]);
-        let jump = rng.pick(&[1, 1, 1, 2, 5]);
-        let pen = rng.pick(&[0.5, 1.0, 3.0]) * (n as f64).ln();
+        let min_size = *rng.pick(&[1, 2, 2, 3, 5]);
+        let jump = *rng.pick(&[1, 1, 1, 2, 5]);
+        let pen = *rng.pick(&[0.5, 1.0, 3.0]) * (n as f64).ln();
         assert_eq!(
             pelt_l2(&x, min_size, jump, pen),
             pelt_l2_plain(&x, min_size, jump, pen),
@@ -325,7 +299,7 @@ fn adversarial_signal(rng: &mut Rng, n: usize) -> Vec<f64> {
             while x.len() < n {
                 let len = rng.range(1, 60).min(n - x.len());
                 if rng.uniform() < 0.5 {
-                    let v = rng.pick(&[0.0, 1.0, 0.1]);
+                    let v = *rng.pick(&[0.0, 1.0, 0.1]);
                     x.extend(std::iter::repeat_n(v, len));
                 } else {
                     x.extend((0..len).map(|_| rng.normal()));
@@ -339,7 +313,7 @@ fn adversarial_signal(rng: &mut Rng, n: usize) -> Vec<f64> {
             (0..n)
                 .map(|_| {
                     if rng.uniform() < 0.002 {
-                        level += rng.pick(&[-3.0, -1.0, 0.7, 2.0, 4.0]);
+                        level += *rng.pick(&[-3.0, -1.0, 0.7, 2.0, 4.0]);
                     }
                     level + rng.normal()
                 })
@@ -359,12 +333,12 @@ fn accelerated_equals_plain_fuzz() {
     let mut rng = Rng(env("PELT_FUZZ_SEED").unwrap_or(0x5EED_0003));
     for case in 0..cases {
         let sizes = [rng.range(0, 30), rng.range(30, 300), rng.range(300, 1500)];
-        let n = rng.pick(&sizes);
+        let n = *rng.pick(&sizes);
         let x = adversarial_signal(&mut rng, n);
-        let min_size = rng.pick(&[1, 1, 2, 2, 2, 3, 4, 5, 8, 10]);
-        let jump = rng.pick(&[1, 1, 1, 2, 3, 5, 7]);
+        let min_size = *rng.pick(&[1, 1, 2, 2, 2, 3, 4, 5, 8, 10]);
+        let jump = *rng.pick(&[1, 1, 1, 2, 3, 5, 7]);
         let scale = default_penalty(&x).unwrap_or(1.0);
-        let pen = rng.pick(&[0.0, 1e-9, 0.01, 0.1, 0.5, 1.0, 1.0, 2.0, 10.0]) * scale;
+        let pen = *rng.pick(&[0.0, 1e-9, 0.01, 0.1, 0.5, 1.0, 1.0, 2.0, 10.0]) * scale;
         assert_eq!(
             pelt_l2(&x, min_size, jump, pen),
             pelt_l2_plain(&x, min_size, jump, pen),

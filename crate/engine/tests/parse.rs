@@ -1,6 +1,9 @@
 //! Tests of `parse`: detection, NDJSON and CSV rules, grouping, error positions, the `skip`
 //! policy, a differential test against a small reference parser, and a robustness test.
 
+mod common;
+use common::Rng;
+
 use conclude_engine::options::BadLinePolicy::{self, Fail, Skip};
 use conclude_engine::options::Format::{self, Csv, Ndjson};
 use conclude_engine::parse::parse;
@@ -65,26 +68,6 @@ fn same(a: &Batch, b: &Batch) -> bool {
 }
 
 /// A small deterministic PRNG (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const LINE: &str = r#"{"series":"web-1.cpu","ts":1732600000,"value":0.42}"#;
 
