@@ -147,6 +147,18 @@ export class ProcessProducer {
           if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break
           await new Promise((r) => setTimeout(r, 100))
         }
+        // A leader in the metadata is not yet a partition its broker serves: listing
+        // offsets asks every leader itself, and succeeds only once each really hosts it.
+        for (const topic of missing) {
+          while (!signal.aborted) {
+            const ok = await admin.fetchTopicOffsets(topic).then(
+              () => true,
+              () => false,
+            )
+            if (ok) break
+            await new Promise((r) => setTimeout(r, 100))
+          }
+        }
       })
     } catch (e) {
       throw new KafkaError('connect', this.config.brokers, e)

@@ -173,7 +173,10 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const retryOrFail = (unit: Unit, error: string) => {
     unit.lastError = error
     if (unit.attempts >= o.attempts || stopping) fail(unit, error)
-    else queue.unshift(unit)
+    else {
+      o.log(`unit ${unit.id}: attempt ${unit.attempts} of ${o.attempts} failed (${error}); retrying`)
+      queue.unshift(unit)
+    }
   }
 
   const dispatch = () => {
