@@ -43,7 +43,7 @@ try {
   )
 
   step(`conclude run with 3 workers -> topics ${prefix}{${categories.join(',')}}`)
-  sh(process.execPath, [cli, 'run', ...files, '--workers', '3', '--brokers', brokers, '--topic-prefix', prefix], { timeout: 300_000 })
+  sh(process.execPath, [cli, 'run', ...files, '--workers', '3', '--brokers', brokers, '--topic-prefix', prefix, '--unit-points', '48000'], { timeout: 300_000 })
 
   step('reading the topics back')
   const kafka = new Kafka({ clientId: 'conclude-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING })

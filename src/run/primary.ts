@@ -180,8 +180,10 @@ export async function run(o: RunOptions): Promise<RunReport> {
   }
 
   const dispatch = () => {
+    // Spread first: a second unit per worker only once every worker is up.
+    const depth = [...slots].every((s) => s.ready) ? o.inFlightPerWorker : 1
     for (const slot of stopping ? [] : slots) {
-      while (slot.ready && !slot.drained && slot.inFlight.size < o.inFlightPerWorker && queue.length) {
+      while (slot.ready && !slot.drained && slot.inFlight.size < depth && queue.length) {
         const unit = queue.shift()!
         unit.attempts++
         slot.inFlight.set(unit.id, { unit, since: performance.now() })
