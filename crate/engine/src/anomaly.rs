@@ -93,12 +93,7 @@ pub fn hampel_sequential(x: &[f64], half_window: usize, threshold: f64) -> Vec<A
 
 /// [`hampel`] with the points cut into chunks of `chunk_len` (> 0) processed in
 /// parallel on the current rayon pool, results concatenated in index order.
-pub fn hampel_chunked(
-    x: &[f64],
-    half_window: usize,
-    threshold: f64,
-    chunk_len: usize,
-) -> Vec<Anomaly> {
+pub fn hampel_chunked(x: &[f64], half_window: usize, threshold: f64, chunk_len: usize) -> Vec<Anomaly> {
     assert!(chunk_len > 0, "chunk_len must be positive");
     let n = x.len();
     let starts: Vec<usize> = (0..n).step_by(chunk_len).collect();
@@ -106,13 +101,7 @@ pub fn hampel_chunked(
         .par_iter()
         .map(|&start| {
             let mut out = Vec::new();
-            hampel_range(
-                x,
-                half_window,
-                threshold,
-                start..n.min(start + chunk_len),
-                &mut out,
-            );
+            hampel_range(x, half_window, threshold, start..n.min(start + chunk_len), &mut out);
             out
         })
         .collect();
@@ -125,13 +114,7 @@ fn window_len(n: usize, k: usize) -> usize {
 }
 
 /// The anomalies among `x[range]` (windows still reach outside `range`), appended to `out`.
-fn hampel_range(
-    x: &[f64],
-    half_window: usize,
-    threshold: f64,
-    range: Range<usize>,
-    out: &mut Vec<Anomaly>,
-) {
+fn hampel_range(x: &[f64], half_window: usize, threshold: f64, range: Range<usize>, out: &mut Vec<Anomaly>) {
     if range.is_empty() {
         return;
     }
@@ -146,14 +129,7 @@ fn window_bounds(n: usize, k: usize, i: usize) -> Range<usize> {
 }
 
 /// Slides `window` (holding the window of `range.start`) over `range`.
-fn slide(
-    mut window: SortedWindow,
-    x: &[f64],
-    k: usize,
-    threshold: f64,
-    range: Range<usize>,
-    out: &mut Vec<Anomaly>,
-) {
+fn slide(mut window: SortedWindow, x: &[f64], k: usize, threshold: f64, range: Range<usize>, out: &mut Vec<Anomaly>) {
     let n = x.len();
     for i in range.clone() {
         if i > range.start {
@@ -172,18 +148,8 @@ fn slide(
         let deviation = (value - median).abs();
         let sigma = MAD_SCALE * mad;
         if deviation > threshold * sigma {
-            let score = if sigma == 0.0 {
-                None
-            } else {
-                Some(deviation / sigma)
-            };
-            out.push(Anomaly {
-                index: i,
-                value,
-                median,
-                mad,
-                score,
-            });
+            let score = if sigma == 0.0 { None } else { Some(deviation / sigma) };
+            out.push(Anomaly { index: i, value, median, mad, score });
         }
     }
 }
@@ -201,11 +167,7 @@ fn median_mad(s: &[f64]) -> (f64, f64) {
     debug_assert!(m > 0);
     let h = m / 2;
     let odd = m % 2 == 1;
-    let med = if odd {
-        0.0 + s[h]
-    } else {
-        mean2(s[h - 1], s[h])
-    };
+    let med = if odd { 0.0 + s[h] } else { mean2(s[h - 1], s[h]) };
 
     // Run `lo`: deviations of s[h-1], s[h-2], .., s[0]; run `hi`: of s[h], .., s[m-1].
     let lo = |i: usize| (s[h - 1 - i] - med).abs();
@@ -214,11 +176,7 @@ fn median_mad(s: &[f64]) -> (f64, f64) {
     // Even: the (h-1)-th and h-th smallest end and follow a prefix of h values.
     let take = if odd { h + 1 } else { h };
     let (tail, head) = kth_of_two_runs(lo, h, hi, m - h, take);
-    let mad = if odd {
-        0.0 + tail
-    } else {
-        mean2(tail, head.expect("even window has a next value"))
-    };
+    let mad = if odd { 0.0 + tail } else { mean2(tail, head.expect("even window has a next value")) };
     (med, mad)
 }
 
@@ -324,10 +282,7 @@ impl SortedWindow {
     #[inline]
     fn position(&self, v: f64) -> usize {
         let at = self.rank(v);
-        debug_assert!(
-            self.s.get(at).is_some_and(|e| e.to_bits() == v.to_bits()),
-            "{v} not in window"
-        );
+        debug_assert!(self.s.get(at).is_some_and(|e| e.to_bits() == v.to_bits()), "{v} not in window");
         at
     }
 
@@ -381,10 +336,7 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             self.0 >> 33
         }
     }
@@ -406,11 +358,7 @@ mod tests {
             all.sort_by(cmp);
             for take in 1..=p + q {
                 let got = kth_of_two_runs(|i| a[i], p, |j| b[j], q, take);
-                assert_eq!(
-                    got,
-                    (all[take - 1], all.get(take).copied()),
-                    "{a:?} {b:?} {take}"
-                );
+                assert_eq!(got, (all[take - 1], all.get(take).copied()), "{a:?} {b:?} {take}");
             }
         }
     }
@@ -439,11 +387,7 @@ mod tests {
             sorted.sort_by(cmp);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(w.sorted()), bits(&sorted), "step {step}");
-            assert_eq!(
-                median_mad(w.sorted()),
-                brute_median_mad(&multiset),
-                "step {step}"
-            );
+            assert_eq!(median_mad(w.sorted()), brute_median_mad(&multiset), "step {step}");
         }
     }
 

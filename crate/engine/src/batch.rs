@@ -26,4 +26,18 @@ pub struct Batch {
 
 impl Batch {
     pub const MAX_BAD_LINE_NUMBERS: usize = 20;
+
+    /// Equality bit for bit: NaN equals NaN and -0 differs from 0 (unlike `==`).
+    pub fn same_bits(&self, other: &Batch) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        self.points == other.points
+            && self.bad_lines == other.bad_lines
+            && self.bad_line_numbers == other.bad_line_numbers
+            && self.series.len() == other.series.len()
+            && self
+                .series
+                .iter()
+                .zip(&other.series)
+                .all(|(x, y)| x.id == y.id && bits(&x.ts) == bits(&y.ts) && bits(&x.values) == bits(&y.values))
+    }
 }

@@ -20,9 +20,9 @@ use crate::changepoint::{detect, ChangePoint};
 use crate::error::Error;
 use crate::options::{Category, Options};
 use crate::parse::parse;
+use crate::pool;
 use crate::summary::{summarize, Summary};
 use crate::trend::{mann_kendall, Trend};
-use crate::pool;
 
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;

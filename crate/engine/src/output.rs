@@ -245,9 +245,7 @@ pub fn analysis_json(a: &Analysis) -> Vec<u8> {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     out.extend_from_slice(b"\"stats\":");
     let mut o = Obj::open(&mut out);
-    o.int("points", s.points as i64)
-        .int("series", s.series as i64)
-        .int("badLines", s.bad_lines as i64);
+    o.int("points", s.points as i64).int("series", s.series as i64).int("badLines", s.bad_lines as i64);
     let lines = o.key("badLineNumbers");
     lines.push(b'[');
     for (i, n) in s.bad_line_numbers.iter().enumerate() {

@@ -58,9 +58,7 @@ pub fn default_threads() -> Result<usize, Error> {
     match std::env::var(THREADS_ENV) {
         Ok(v) => match v.trim().parse::<usize>() {
             Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
-            _ => Err(Error::options(format!(
-                "{THREADS_ENV} must be an integer in 1..={MAX_THREADS}, got {v:?}"
-            ))),
+            _ => Err(Error::options(format!("{THREADS_ENV} must be an integer in 1..={MAX_THREADS}, got {v:?}"))),
         },
         Err(_) => Ok(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
     }

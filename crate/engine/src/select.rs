@@ -93,11 +93,7 @@ pub fn percentiles_in_place(buf: &mut [f64], qs: &[f64]) -> Vec<f64> {
             a
         } else {
             let right = &mut buf[lo + 1..];
-            let (i, _) = right
-                .iter()
-                .enumerate()
-                .min_by(|x, y| cmp(x.1, y.1))
-                .expect("hi < n");
+            let (i, _) = right.iter().enumerate().min_by(|x, y| cmp(x.1, y.1)).expect("hi < n");
             right.swap(0, i);
             buf[hi]
         };

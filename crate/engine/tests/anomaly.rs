@@ -4,9 +4,7 @@
 mod common;
 use common::Rng;
 
-use conclude_engine::anomaly::{
-    hampel, hampel_chunked, hampel_sequential, Anomaly, MAD_SCALE, PARALLEL_MIN_LEN,
-};
+use conclude_engine::anomaly::{hampel, hampel_chunked, hampel_sequential, Anomaly, MAD_SCALE, PARALLEL_MIN_LEN};
 
 /// `np.median`: `np.mean` of the middle value(s), i.e. `0.0 + a` or `((0.0 + a) + b) / 2`.
 fn np_median(v: &mut [f64]) -> f64 {
@@ -31,13 +29,7 @@ fn brute_hampel(x: &[f64], k: usize, t: f64) -> Vec<Anomaly> {
         let dev = (x[i] - med).abs();
         if dev > t * sigma {
             let score = (sigma != 0.0).then(|| dev / sigma);
-            out.push(Anomaly {
-                index: i,
-                value: x[i],
-                median: med,
-                mad,
-                score,
-            });
+            out.push(Anomaly { index: i, value: x[i], median: med, mad, score });
         }
     }
     out
@@ -46,15 +38,7 @@ fn brute_hampel(x: &[f64], k: usize, t: f64) -> Vec<Anomaly> {
 /// Bit patterns, so `-0.0` vs `0.0` and last-bit differences are caught.
 fn bits(v: &[Anomaly]) -> Vec<(usize, u64, u64, u64, Option<u64>)> {
     v.iter()
-        .map(|a| {
-            (
-                a.index,
-                a.value.to_bits(),
-                a.median.to_bits(),
-                a.mad.to_bits(),
-                a.score.map(f64::to_bits),
-            )
-        })
+        .map(|a| (a.index, a.value.to_bits(), a.median.to_bits(), a.mad.to_bits(), a.score.map(f64::to_bits)))
         .collect()
 }
 
@@ -71,9 +55,7 @@ fn series(rng: &mut Rng, n: usize) -> Vec<f64> {
     let mut x: Vec<f64> = match kind {
         0 => (0..n).map(|_| gauss(rng)).collect(),
         1 => (0..n).map(|_| rng.below(4) as f64).collect(),
-        2 => (0..n)
-            .map(|_| [0.0, -0.0, 0.1, 0.2, 0.3][rng.below(5) as usize])
-            .collect(),
+        2 => (0..n).map(|_| [0.0, -0.0, 0.1, 0.2, 0.3][rng.below(5) as usize]).collect(),
         3 => {
             let mut v = Vec::with_capacity(n);
             while v.len() < n {
@@ -83,9 +65,7 @@ fn series(rng: &mut Rng, n: usize) -> Vec<f64> {
             v
         }
         4 => vec![[1.25, 0.0, -0.0][rng.below(3) as usize]; n],
-        _ => (0..n)
-            .map(|i| (i as f64 * 0.01).sin() + 0.1 * gauss(rng))
-            .collect(),
+        _ => (0..n).map(|i| (i as f64 * 0.01).sin() + 0.1 * gauss(rng)).collect(),
     };
     for _ in 0..n / 25 {
         let i = rng.below(n);
@@ -105,11 +85,7 @@ fn matches_brute_force_on_random_series() {
         let x = series(&mut rng, n);
         let want = brute_hampel(&x, k, t);
         found += want.len();
-        assert_eq!(
-            bits(&hampel(&x, k, t)),
-            bits(&want),
-            "case {case}: n={n} k={k} t={t} x={x:?}"
-        );
+        assert_eq!(bits(&hampel(&x, k, t)), bits(&want), "case {case}: n={n} k={k} t={t} x={x:?}");
     }
     assert!(found > 500, "the cases must exercise anomalies ({found})");
 }
@@ -120,29 +96,16 @@ fn large_windows_match_brute_force() {
     let mut rng = Rng(2);
     for (n, k) in [(1200, 513), (1100, 1500), (1600, 600)] {
         let x = series(&mut rng, n);
-        assert_eq!(
-            bits(&hampel(&x, k, 3.0)),
-            bits(&brute_hampel(&x, k, 3.0)),
-            "n={n} k={k}"
-        );
+        assert_eq!(bits(&hampel(&x, k, 3.0)), bits(&brute_hampel(&x, k, 3.0)), "n={n} k={k}");
     }
 }
 
 #[test]
 fn chunked_equals_sequential() {
     let mut rng = Rng(3);
-    for (n, k, chunk) in [
-        (5000, 30, 1),
-        (5000, 30, 7),
-        (5000, 3, 333),
-        (4000, 600, 1000),
-        (300, 40, 64),
-    ] {
+    for (n, k, chunk) in [(5000, 30, 1), (5000, 30, 7), (5000, 3, 333), (4000, 600, 1000), (300, 40, 64)] {
         let x = series(&mut rng, n);
-        assert_eq!(
-            bits(&hampel_chunked(&x, k, 4.0, chunk)),
-            bits(&hampel_sequential(&x, k, 4.0))
-        );
+        assert_eq!(bits(&hampel_chunked(&x, k, 4.0, chunk)), bits(&hampel_sequential(&x, k, 4.0)));
     }
 }
 
@@ -151,22 +114,13 @@ fn parallel_path_at_large_n_equals_sequential() {
     let mut rng = Rng(4);
     let n = PARALLEL_MIN_LEN * 3 + 17;
     let x: Vec<f64> = (0..n)
-        .map(|i| {
-            (i as f64 * 0.001).sin() + 0.2 * gauss(&mut rng) + if i % 997 == 0 { 9.0 } else { 0.0 }
-        })
+        .map(|i| (i as f64 * 0.001).sin() + 0.2 * gauss(&mut rng) + if i % 997 == 0 { 9.0 } else { 0.0 })
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     for k in [30, 3] {
         let seq = hampel_sequential(&x, k, 4.0);
         assert!(seq.len() > 100);
-        assert_eq!(
-            bits(&pool.install(|| hampel(&x, k, 4.0))),
-            bits(&seq),
-            "k={k}"
-        );
+        assert_eq!(bits(&pool.install(|| hampel(&x, k, 4.0))), bits(&seq), "k={k}");
     }
 }
 
@@ -178,25 +132,10 @@ fn edge_cases() {
     assert!(hampel(&[1.0, 100.0, 1.0], 0, 4.0).is_empty());
     // sigma == 0 with the point off the median: anomalous (d > 0), no score.
     let a = hampel(&[1.0, 1.0, 1.0, 5.0, 1.0, 1.0, 1.0], 3, 4.0);
-    assert_eq!(
-        a,
-        vec![Anomaly {
-            index: 3,
-            value: 5.0,
-            median: 1.0,
-            mad: 0.0,
-            score: None
-        }]
-    );
+    assert_eq!(a, vec![Anomaly { index: 3, value: 5.0, median: 1.0, mad: 0.0, score: None }]);
     // Strict: a point exactly at t * sigma is not anomalous. Window of index 0
     // (k = 2): [0, 0, 1] -> med 0, mad 0; index 2: [0, 0, 1, 0, 0] -> same.
-    assert_eq!(
-        hampel(&[0.0, 0.0, 1.0, 0.0, 0.0], 2, 4.0)
-            .iter()
-            .map(|a| a.index)
-            .collect::<Vec<_>>(),
-        vec![2]
-    );
+    assert_eq!(hampel(&[0.0, 0.0, 1.0, 0.0, 0.0], 2, 4.0).iter().map(|a| a.index).collect::<Vec<_>>(), vec![2]);
     // Huge half-window: every window is the whole series.
     let x = [1.0, 2.0, 3.0, 100.0];
     assert_eq!(hampel(&x, usize::MAX, 3.0), brute_hampel(&x, 1000, 3.0));

@@ -26,7 +26,6 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-
 /// Gaussian noise (sigma 1) around a level that shifts by ±3 at `shifts` random places.
 fn shifted(rng: &mut Rng, n: usize, shifts: usize, spikes: usize) -> Vec<f64> {
     let mut x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();

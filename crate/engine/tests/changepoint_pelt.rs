@@ -18,7 +18,6 @@ use std::collections::HashMap;
 // ---------------------------------------------------------------------------------------------
 // Deterministic random numbers (no dependency).
 
-
 /// Piecewise-constant levels (random jumps of 2..8 sigma) plus Gaussian noise and spikes.
 fn random_signal(rng: &mut Rng, n: usize) -> Vec<f64> {
     let sigma = *rng.pick(&[0.01, 1.0, 30.0]);

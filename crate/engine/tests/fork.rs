@@ -75,7 +75,11 @@ fn after_fork_the_child_builds_its_own_pool_and_completes() {
     // (1) The hazard: the parent's pool, used in the child, never runs the job.
     let stale = fork_with_deadline(Duration::from_secs(3), || {
         let sum: u64 = parent_pool.install(|| 1 + 1);
-        if sum == 2 { 0 } else { 1 }
+        if sum == 2 {
+            0
+        } else {
+            1
+        }
     });
     assert!(
         matches!(stale, Outcome::TimedOut),
@@ -91,7 +95,11 @@ fn after_fork_the_child_builds_its_own_pool_and_completes() {
             && !info_before.built
             && child.ids == parent.ids
             && child.conclusions == parent.conclusions;
-        if ok { 0 } else { 2 }
+        if ok {
+            0
+        } else {
+            2
+        }
     });
     match fresh {
         Outcome::Exited(0) => {}

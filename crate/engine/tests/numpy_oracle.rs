@@ -53,12 +53,7 @@ struct Tally {
 }
 
 fn check_summaries(text: &str) -> Tally {
-    let mut t = Tally {
-        cases: 0,
-        mean_exact: 0,
-        std_exact: 0,
-        zero_sign: 0,
-    };
+    let mut t = Tally { cases: 0, mean_exact: 0, std_exact: 0, zero_sign: 0 };
     for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
         let (values, expect) = line.split_once(';').expect("';'");
         let values = floats(values);
@@ -68,18 +63,12 @@ fn check_summaries(text: &str) -> Tally {
         let ctx = format!("line {} (n={}): {s:?} vs {e:?}", line_no + 1, values.len());
         assert_eq!(s.count, e[0].parse::<usize>().unwrap(), "{ctx}");
         assert_eq!(s.missing, e[1].parse::<usize>().unwrap(), "{ctx}");
-        assert!(
-            same_value(s.min, opt(e[2])) && same_value(s.max, opt(e[3])),
-            "{ctx}"
-        );
+        assert!(same_value(s.min, opt(e[2])) && same_value(s.max, opt(e[3])), "{ctx}");
         for (got, want) in [s.p50, s.p90, s.p95, s.p99].into_iter().zip(&e[6..10]) {
             assert!(same_value(got, opt(want)), "quantile {ctx}");
         }
         assert!(close(s.mean, opt(e[4])) && close(s.std, opt(e[5])), "{ctx}");
-        assert_eq!(
-            (s.first_ts, s.last_ts),
-            (ts.first().copied(), ts.last().copied())
-        );
+        assert_eq!((s.first_ts, s.last_ts), (ts.first().copied(), ts.last().copied()));
         t.cases += 1;
         t.mean_exact += same(s.mean, opt(e[4])) as usize;
         t.std_exact += same(s.std, opt(e[5])) as usize;
@@ -94,11 +83,7 @@ fn check_summaries(text: &str) -> Tally {
 fn summary_matches_numpy_bit_for_bit() {
     let t = check_summaries(include_str!("data/summary_numpy.txt"));
     assert!(t.cases > 150);
-    assert_eq!(
-        (t.mean_exact, t.std_exact),
-        (t.cases, t.cases),
-        "mean/std bit-exact"
-    );
+    assert_eq!((t.mean_exact, t.std_exact), (t.cases, t.cases), "mean/std bit-exact");
 }
 
 #[test]
@@ -116,23 +101,11 @@ fn summary_extra_fixture_from_env() {
 
 fn parse_anomaly(s: &str) -> Anomaly {
     let f: Vec<&str> = s.split(',').collect();
-    Anomaly {
-        index: f[0].parse().unwrap(),
-        value: num(f[1]),
-        median: num(f[2]),
-        mad: num(f[3]),
-        score: opt(f[4]),
-    }
+    Anomaly { index: f[0].parse().unwrap(), value: num(f[1]), median: num(f[2]), mad: num(f[3]), score: opt(f[4]) }
 }
 
 fn bits(a: &Anomaly) -> (usize, u64, u64, u64, Option<u64>) {
-    (
-        a.index,
-        a.value.to_bits(),
-        a.median.to_bits(),
-        a.mad.to_bits(),
-        a.score.map(f64::to_bits),
-    )
+    (a.index, a.value.to_bits(), a.median.to_bits(), a.mad.to_bits(), a.score.map(f64::to_bits))
 }
 
 #[test]
@@ -143,12 +116,7 @@ fn hampel_matches_numpy_bit_for_bit() {
         let head: Vec<&str> = parts.next().unwrap().split_whitespace().collect();
         let (k, t) = (head[0].parse::<usize>().unwrap(), num(head[1]));
         let x = floats(parts.next().unwrap());
-        let want: Vec<Anomaly> = parts
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .map(parse_anomaly)
-            .collect();
+        let want: Vec<Anomaly> = parts.next().unwrap().split_whitespace().map(parse_anomaly).collect();
         let got = hampel(&x, k, t);
         let ctx = format!("line {} (n={}, k={k}, t={t})", line_no + 1, x.len());
         assert_eq!(

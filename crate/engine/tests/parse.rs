@@ -54,17 +54,8 @@ fn g(id: &str, ts: &[f64], values: &[Option<f64>]) -> (String, Vec<f64>, Vec<Opt
     (id.to_string(), ts.to_vec(), values.to_vec())
 }
 
-/// Bitwise equality of two batches (NaN equal to NaN, -0 distinct from 0).
 fn same(a: &Batch, b: &Batch) -> bool {
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    a.points == b.points
-        && a.bad_lines == b.bad_lines
-        && a.bad_line_numbers == b.bad_line_numbers
-        && a.series.len() == b.series.len()
-        && a.series
-            .iter()
-            .zip(&b.series)
-            .all(|(x, y)| x.id == y.id && bits(&x.ts) == bits(&y.ts) && bits(&x.values) == bits(&y.values))
+    a.same_bits(b)
 }
 
 /// A small deterministic PRNG (SplitMix64).

@@ -10,10 +10,7 @@ use std::time::Instant;
 
 /// CPU time of the calling thread (the machine may be shared: wall time lies).
 fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: valid clock id and a valid out-pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
@@ -32,11 +29,7 @@ fn fleet() -> Vec<Vec<f64>> {
             (0..1440)
                 .map(|i| {
                     let noise = (0..4).map(|_| unit()).sum::<f64>() - 2.0;
-                    let spike = if (i * 7 + series) % 288 == 0 {
-                        25.0
-                    } else {
-                        0.0
-                    };
+                    let spike = if (i * 7 + series) % 288 == 0 { 25.0 } else { 0.0 };
                     50.0 + (i as f64 / 229.0).sin() * 5.0 + noise + spike
                 })
                 .collect()

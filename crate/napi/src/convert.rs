@@ -75,7 +75,13 @@ fn bad(message: impl Into<String>) -> EngineError {
 }
 
 /// A whole number in `min..=max`, named `name` in the error.
-fn whole(name: &str, v: Option<f64>, default: usize, min: usize, max: usize) -> std::result::Result<usize, EngineError> {
+fn whole(
+    name: &str,
+    v: Option<f64>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> std::result::Result<usize, EngineError> {
     match v {
         None => Ok(default),
         Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Ok(x as usize),

@@ -26,7 +26,8 @@ fn check(env: &Env, value: &Unknown) -> Result<()> {
 /// The bytes of `value`, borrowed for a synchronous call.
 pub fn borrow<'a>(env: &Env, value: &'a Unknown) -> Result<&'a [u8]> {
     check(env, value)?;
-    let slice = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), value.raw()) }.map_err(|_| not_bytes(env, value))?;
+    let slice =
+        unsafe { Uint8ArraySlice::from_napi_value(env.raw(), value.raw()) }.map_err(|_| not_bytes(env, value))?;
     let (ptr, len) = (slice.as_ptr(), slice.len());
     // SAFETY: the typed array is an argument of the running call, so V8 keeps
     // its backing store alive at least until the call returns, which bounds 'a.

@@ -62,9 +62,7 @@ pub fn analyze_native(env: Env, input: Unknown, options: Option<Object>) -> Resu
     let bytes = input::borrow(&env, &input)?;
     let opts = convert::read_options(&env, options.as_ref())?;
     let never = AtomicBool::new(false);
-    guarded(|| engine::analyze(bytes, &opts.engine, &never))
-        .map(AnalysisResult::from)
-        .map_err(|e| js_error(&env, e))
+    guarded(|| engine::analyze(bytes, &opts.engine, &never)).map(AnalysisResult::from).map_err(|e| js_error(&env, e))
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
@@ -129,13 +127,14 @@ pub fn analyze_to_messages<'env>(
     options: Option<Object>,
 ) -> Result<PromiseRaw<'env, MessageBatch>> {
     let batch = message_options.batch;
-    spawn_job(env, input, options, move |analysis, env| {
-        message_batch(analysis, &batch).map_err(|e| js_error(env, e))
-    })
+    spawn_job(env, input, options, move |analysis, env| message_batch(analysis, &batch).map_err(|e| js_error(env, e)))
 }
 
 /// The synchronous twin of `analyzeToMessages`.
-#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, messageOptions: MessageOptions, options?: AnalyzeOptions")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "input: Buffer | Uint8Array, messageOptions: MessageOptions, options?: AnalyzeOptions"
+)]
 pub fn analyze_to_messages_native(
     env: Env,
     input: Unknown,
@@ -168,7 +167,12 @@ where
     }
 }
 
-fn start_job<'env, T, F>(env: &'env Env, input: Unknown, options: Option<Object>, finish: F) -> Result<PromiseRaw<'env, T>>
+fn start_job<'env, T, F>(
+    env: &'env Env,
+    input: Unknown,
+    options: Option<Object>,
+    finish: F,
+) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + 'static,
     F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
@@ -230,7 +234,10 @@ pub fn split_units(env: Env, input: Unknown, split: SplitOptions, options: Optio
     let opts = convert::read_options(&env, options.as_ref())?.engine;
     let target = split.target_points;
     if !(target.fract() == 0.0 && target >= 1.0 && target <= u32::MAX as f64) {
-        return Err(js_error(&env, EngineError::options(format!("targetPoints must be a positive integer, got {target}"))));
+        return Err(js_error(
+            &env,
+            EngineError::options(format!("targetPoints must be a positive integer, got {target}")),
+        ));
     }
     guarded(|| {
         let pool = pool::get(opts.threads)?;
@@ -279,7 +286,8 @@ pub fn engine_version() -> &'static str {
 pub fn panic_for_test<'env>(env: &'env Env, is_async: bool) -> Result<PromiseRaw<'env, ()>> {
     let pool = pool::get(None).map_err(|e| js_error(env, e))?;
     if !is_async {
-        let r = guarded(|| pool.install(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic") }));
+        let r =
+            guarded(|| pool.install(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic") }));
         return Err(js_error(env, r.expect_err("the closure panics")));
     }
     let (deferred, promise) = env.create_deferred::<(), _>()?;

@@ -4,15 +4,7 @@ use super::*;
 use crate::batch::Batch;
 
 fn same(a: &Batch, b: &Batch) -> bool {
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    a.points == b.points
-        && a.bad_lines == b.bad_lines
-        && a.bad_line_numbers == b.bad_line_numbers
-        && a.series.len() == b.series.len()
-        && a.series
-            .iter()
-            .zip(&b.series)
-            .all(|(x, y)| x.id == y.id && bits(&x.ts) == bits(&y.ts) && bits(&x.values) == bits(&y.values))
+    a.same_bits(b)
 }
 
 /// A tiny deterministic PRNG (xorshift64*).
