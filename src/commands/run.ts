@@ -25,7 +25,8 @@ producer. Exits 0 only when every unit's conclusions were acknowledged.
   --compression none|gzip    produce compression (default none)
   --out DIR                  folder of the file sink (NDJSON per topic)
   --unit-points N            target points per unit (default 200000)
-  --attempts N               delivery attempts per unit (default 3)
+  --attempts N               delivery attempts per unit (default 5)
+  --retry-backoff MS         wait before a unit's 2nd attempt, doubled each time (default 1000)
   --connect-timeout MS       deadline of a producer connect (default ${PRODUCER_DEFAULTS.connectTimeoutMs})
   --send-timeout MS          deadline of one acknowledged send (default ${PRODUCER_DEFAULTS.sendTimeoutMs})
   --unit-timeout MS          a unit running longer gets its worker replaced (default 300000)
@@ -71,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'unit-points': { type: 'string' },
       attempts: { type: 'string' },
+      'retry-backoff': { type: 'string' },
       'connect-timeout': { type: 'string' },
       'send-timeout': { type: 'string' },
       'unit-timeout': { type: 'string' },
@@ -114,7 +116,8 @@ export async function main(argv: string[]): Promise<number> {
     sink,
     analysis,
     unitPoints: int('unit-points', v['unit-points'], 1) ?? 200_000,
-    attempts: int('attempts', v.attempts, 1, 100) ?? 3,
+    attempts: int('attempts', v.attempts, 1, 100) ?? 5,
+    retryBackoffMs: int('retry-backoff', v['retry-backoff'], 0, 60_000) ?? 1_000,
     inFlightPerWorker: 2,
     unitTimeoutMs: int('unit-timeout', v['unit-timeout'], 100) ?? 300_000,
     drainTimeoutMs: int('drain-timeout', v['drain-timeout'], 100) ?? 30_000,

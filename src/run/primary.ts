@@ -25,6 +25,8 @@ export interface RunOptions {
   unitPoints: number
   /** Delivery attempts per unit before it is reported undelivered. */
   attempts: number
+  /** Wait before the second attempt of a unit; doubled for each further one (at most 30 s). */
+  retryBackoffMs: number
   /** Units in flight per worker (analysis of one overlaps delivery of another). */
   inFlightPerWorker: number
   /** A unit not finished after this long gets its worker killed and is retried. */
@@ -170,13 +172,20 @@ export async function run(o: RunOptions): Promise<RunReport> {
     o.log(`unit ${unit.id} not delivered: ${error}`)
   }
 
+  // Units waiting out their back-off before another attempt.
+  const backingOff = new Map<Unit, NodeJS.Timeout>()
   const retryOrFail = (unit: Unit, error: string) => {
     unit.lastError = error
-    if (unit.attempts >= o.attempts || stopping) fail(unit, error)
-    else {
-      o.log(`unit ${unit.id}: attempt ${unit.attempts} of ${o.attempts} failed (${error}); retrying`)
+    if (unit.attempts >= o.attempts || stopping) return fail(unit, error)
+    // Exponential back-off, so a broker that restarts in seconds is waited for.
+    const delay = Math.min(o.retryBackoffMs * 2 ** (unit.attempts - 1), 30_000)
+    o.log(`unit ${unit.id}: attempt ${unit.attempts} of ${o.attempts} failed (${error}); retrying in ${delay} ms`)
+    const timer = setTimeout(() => {
+      backingOff.delete(unit)
       queue.unshift(unit)
-    }
+      dispatch()
+    }, delay)
+    backingOff.set(unit, timer)
   }
 
   const dispatch = () => {
@@ -305,6 +314,11 @@ export async function run(o: RunOptions): Promise<RunReport> {
     interrupted = signal
     stopping = true
     o.log(`${signal}: finishing units in flight (up to ${o.drainTimeoutMs} ms), then exiting`)
+    for (const [unit, timer] of backingOff) {
+      clearTimeout(timer)
+      queue.push(unit)
+    }
+    backingOff.clear()
     const notStarted = queue.splice(0)
     for (const unit of notStarted) undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${signal}` })
     if (notStarted.length) o.log(`${notStarted.length} unit(s) not started`)
