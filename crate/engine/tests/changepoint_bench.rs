@@ -60,7 +60,7 @@ fn fleet(label: &str, shifts: usize, spikes: usize, f: fn(&[f64], usize, usize, 
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_fleet() {
     fleet("pelt_l2", 1, 0, pelt_l2);
     fleet("plain", 1, 0, pelt_l2_plain);
@@ -89,7 +89,7 @@ fn long(n: usize, shifts: usize, check_plain: bool) {
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_long() {
     long(1_000_000, 1, false);
     long(1_000_000, 100, true);
@@ -100,7 +100,7 @@ fn bench_long() {
 /// Large inputs where rounding is largest and ties are exact: the functional pruning must
 /// still give the plain recursion's answer.
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn large_equal_plain() {
     let mut rng = Rng(99);
     // small integers with rare level changes (exact costs, many ties)
@@ -122,7 +122,7 @@ fn large_equal_plain() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_constant_stretches() {
     for n in [10_000usize, 40_000] {
         let x: Vec<f64> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
@@ -137,7 +137,7 @@ fn bench_constant_stretches() {
 
 /// Other shapes at n = 1e6 (pelt_l2 only): nothing may degrade to quadratic time.
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_shapes_1e6() {
     let n = 1_000_000;
     let mut rng = Rng(8);
@@ -172,7 +172,7 @@ fn bench_shapes_1e6() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_huge_shift() {
     let n = 1_000_000;
     let mut rng = Rng(8);

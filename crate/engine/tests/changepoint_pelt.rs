@@ -484,7 +484,7 @@ fn agrees_with_ruptures_fixtures() {
 /// The same check on another file of the fixture's format, e.g. longer signals written
 /// by hand with ruptures: `PELT_RUPTURES_JSON=path cargo test -- --ignored`.
 #[test]
-#[ignore]
+#[ignore = "needs PELT_RUPTURES_JSON naming a file of ruptures results to compare with"]
 fn agrees_with_ruptures_file() {
     let path = std::env::var("PELT_RUPTURES_JSON").expect("PELT_RUPTURES_JSON");
     check_ruptures_file(&path, false);

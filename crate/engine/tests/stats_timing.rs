@@ -38,7 +38,7 @@ fn fleet() -> Vec<Vec<f64>> {
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn fleet_single_thread() {
     let data = fleet();
     let ts: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * i as f64).collect();
@@ -57,7 +57,7 @@ fn fleet_single_thread() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn long_series_parallel() {
     use conclude_engine::anomaly::hampel_sequential;
     let x: Vec<f64> = fleet().concat()[..1_000_000].to_vec();
