@@ -247,3 +247,18 @@ test('conclude gen is deterministic and analyze prints the same result as analyz
   const direct = analyzeNative(a) as any
   for (const c of CATEGORIES) t.deepEqual(printed[c], direct[c])
 })
+
+test('CSV input with --format csv through the file sink gives what analyzeNative gives', async (t) => {
+  const csv = join(dir, 'in.csv')
+  writeFileSync(csv, execFileSync(process.execPath, [CLI, 'gen', '--series', '6', '--points', '400', '--seed', '12', '--format', 'csv']))
+  const out = join(dir, 'csv-out')
+  const ran = await cli(['run', csv, '--format', 'csv', '--workers', '2', '--sink', 'file', '--out', out, '--unit-points', '800'], 60_000)
+  t.is(ran.code, 0, ran.stderr)
+  const records = CATEGORIES.flatMap((c) =>
+    readFileSync(join(out, `${c}.ndjson`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ value: JSON.parse(line) })),
+  )
+  t.deepEqual(publishedConclusions(records), expectedConclusions([csv]))
+})

@@ -149,6 +149,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const cores = availableParallelism()
   const workerCount = Math.max(1, Math.min(o.workers, units.length || 1))
   const threads = o.threads ?? Math.max(1, Math.floor(cores / workerCount))
+  if (workerCount * threads > cores) {
+    o.log(`${workerCount} worker(s) x ${threads} thread(s) exceed the ${cores} core(s) available: they will compete for them`)
+  }
   const conclusions = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>
   const queue: Unit[] = [...units]
   const delivered = new Set<string>()

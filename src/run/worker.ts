@@ -43,7 +43,9 @@ async function handleUnit(id: string, data: Uint8Array): Promise<void> {
   const started = performance.now()
   let batch
   try {
-    batch = await analyzeToMessages(data, { batch: id }, config!.analysis)
+    // Units are NDJSON written by splitUnits from already validated input,
+    // whatever the format of the original file.
+    batch = await analyzeToMessages(data, { batch: id }, { ...config!.analysis, format: 'ndjson', onBadLine: 'fail' })
   } catch (e) {
     send({ type: 'failed', id, error: wire(e), stage: 'analyze' })
     return
