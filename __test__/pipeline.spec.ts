@@ -2,7 +2,7 @@
 // exactly what analyzeNative gives, each worker through its own producer, and
 // every failure is reported, never swallowed, within a deadline.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -261,4 +261,19 @@ test('CSV input with --format csv through the file sink gives what analyzeNative
       .map((line) => ({ value: JSON.parse(line) })),
   )
   t.deepEqual(publishedConclusions(records), expectedConclusions([csv]))
+})
+
+test('inputs with the same file name, or the same input twice, are all delivered under distinct unit ids', async (t) => {
+  const a = join(dir, 'a')
+  const b = join(dir, 'b')
+  mkdirSync(a, { recursive: true })
+  mkdirSync(b, { recursive: true })
+  writeFileSync(join(a, 'x.ndjson'), execFileSync(process.execPath, [CLI, 'gen', '--series', '3', '--points', '300', '--seed', '13']))
+  writeFileSync(join(b, 'x.ndjson'), execFileSync(process.execPath, [CLI, 'gen', '--series', '3', '--points', '300', '--seed', '14']))
+  const inputs = [join(a, 'x.ndjson'), join(b, 'x.ndjson'), join(a, 'x.ndjson')]
+  const ran = await cli(['run', ...inputs, '--workers', '2', '--sink', 'file', '--out', join(dir, 'same-name-out'), '--unit-points', '300'], 60_000)
+  t.is(ran.code, 0, ran.stderr)
+  t.is(ran.report.units.total, 9)
+  t.is(ran.report.units.delivered, 9)
+  t.is(ran.report.conclusions.summary, 9)
 })

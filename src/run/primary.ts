@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 
 import { splitUnits, type AnalyzeOptions } from '../../index.js'
 import { currentProcessProducer } from '../kafka/producer.js'
@@ -115,12 +115,17 @@ function errorText(e: WireError | Error | unknown): string {
 async function plan(o: RunOptions): Promise<{ units: Unit[]; files: FileReport[] }> {
   const units: Unit[] = []
   const files: FileReport[] = []
+  const seen = new Map<string, number>()
   for (const file of o.inputs) {
     const name = file === '-' ? 'stdin' : file
+    // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
+    const times = (seen.get(name) ?? 0) + 1
+    seen.set(name, times)
+    const label = times === 1 ? name : `${name}(${times})`
     try {
       const input = await readInput(file)
       const split = splitUnits(input, { targetPoints: o.unitPoints }, o.analysis)
-      split.units.forEach((data, k) => units.push({ id: `${basename(name)}#${k}`, file: name, data, attempts: 0 }))
+      split.units.forEach((data, k) => units.push({ id: `${label}#${k}`, file: name, data, attempts: 0 }))
       files.push({
         file: name,
         units: split.units.length,
