@@ -277,3 +277,17 @@ test('inputs with the same file name, or the same input twice, are all delivered
   t.is(ran.report.units.delivered, 9)
   t.is(ran.report.conclusions.summary, 9)
 })
+
+test('the stdout sink: every conclusion once, whole lines, from several workers', (t) => {
+  const file = gen('stdout.ndjson', 12, 1440, 15)
+  const out = execFileSync(process.execPath, [CLI, 'run', file, '--workers', '2', '--sink', 'stdout', '--unit-points', '1440'], {
+    timeout: 60_000,
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString()
+  const records = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => ({ value: JSON.parse(line) }))
+  t.deepEqual(publishedConclusions(records), expectedConclusions([file]))
+})

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 
 import { splitUnits, type AnalyzeOptions } from '../../index.js'
 import { currentProcessProducer } from '../kafka/producer.js'
+import { writeStdout } from '../sink/file.js'
 import { CATEGORIES, type Category } from '../kafka/topics.js'
 import type { FromWorker, SinkSpec, ToWorker, WireError } from './protocol.js'
 
@@ -217,7 +218,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const spawnWorker = () => {
     const child = fork(WORKER_JS, [], {
       serialization: 'advanced',
-      stdio: ['ignore', o.sink.kind === 'stdout' ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, CONCLUDE_THREADS: String(threads), ...o.workerEnv },
     })
     const slot: Slot = {
@@ -255,6 +256,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
           else retryOrFail(entry.unit, error)
           break
         }
+        case 'stdout':
+          void writeStdout(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength))
+          break
         case 'drained':
           slot.report.producersCreated = m.producersCreated
           if (m.error) o.log(`worker ${slot.pid}: ${errorText(m.error)}`)

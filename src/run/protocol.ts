@@ -29,3 +29,5 @@ export type FromWorker =
   | { type: 'done'; id: string; counts: number[]; points: number; ms: number }
   | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver' }
   | { type: 'drained'; pid: number; producersCreated: number; acknowledged: number; error?: WireError }
+  /** Output of the stdout sink, written by the primary so workers' lines never interleave. */
+  | { type: 'stdout'; data: Uint8Array }

@@ -30,7 +30,11 @@ function makeSink(spec: SinkSpec): SinkWriter {
     case 'file':
       return new FileSink(spec.dir, spec.topicPrefix)
     case 'stdout':
-      return new StdoutSink()
+      // Sent before the unit's 'done' on the same ordered channel, so the
+      // primary has written it by the time it counts the unit delivered.
+      return new StdoutSink(
+        (data) => new Promise((resolve, reject) => process.send!({ type: 'stdout', data } satisfies FromWorker, (e: Error | null) => (e ? reject(e) : resolve()))),
+      )
   }
 }
 

@@ -53,16 +53,28 @@ export class FileSink implements SinkWriter {
   }
 }
 
-/** Writes every value as one NDJSON line on stdout (the value names its category). */
+/**
+ * Writes every value as one NDJSON line (the value names its category) through
+ * `write`, which defaults to this process's stdout. Worker processes pass a
+ * function that hands the bytes to the primary instead, so that lines from
+ * several workers never interleave on one pipe.
+ */
 export class StdoutSink implements SinkWriter {
   readonly kind = 'stdout'
   readonly target = 'stdout'
 
+  constructor(private readonly out: (bytes: Buffer) => Promise<void> = writeStdout) {}
+
   async write(batch: MessageBatch): Promise<void> {
     const parts: Buffer[] = []
     for (const lines of linesByCategory(batch).values()) parts.push(...lines)
-    if (parts.length && !process.stdout.write(Buffer.concat(parts))) await once(process.stdout, 'drain')
+    if (parts.length) await this.out(Buffer.concat(parts))
   }
 
   async close(): Promise<void> {}
+}
+
+/** Writes to stdout, waiting for 'drain' when its buffer is full. */
+export async function writeStdout(bytes: Buffer): Promise<void> {
+  if (!process.stdout.write(bytes)) await once(process.stdout, 'drain')
 }
