@@ -161,47 +161,35 @@ where
     T: ToNapiValue + 'static,
     F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
 {
-    match start_job(env, input, options, finish) {
-        Ok(promise) => Ok(promise),
-        Err(e) => PromiseRaw::reject(env, e),
-    }
-}
-
-fn start_job<'env, T, F>(
-    env: &'env Env,
-    input: Unknown,
-    options: Option<Object>,
-    finish: F,
-) -> Result<PromiseRaw<'env, T>>
-where
-    T: ToNapiValue + 'static,
-    F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
-{
-    let bytes = input::hold(env, &input)?;
-    let opts = convert::read_options(env, options.as_ref())?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    if let Some(signal) = &opts.signal {
-        if signal.aborted {
-            return Err(js_error(env, EngineError::aborted()));
-        }
-        let flag = Arc::clone(&cancel);
-        signal.signal.on_abort(move || flag.store(true, Ordering::Relaxed));
-    }
-    let pool = pool::get(opts.engine.threads).map_err(|e| js_error(env, e))?;
-    let (deferred, promise) = env.create_deferred::<T, _>()?;
-    let engine_opts = opts.engine;
-    pool.spawn(move || {
-        let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel));
-        deferred.resolve(move |env| {
-            // The input reference is released here, on the JS thread.
-            drop(bytes);
-            match result {
-                Ok(analysis) => finish(analysis, &env),
-                Err(e) => Err(js_error(&env, e)),
+    // Any error before the job starts rejects the promise.
+    let start = move || -> Result<PromiseRaw<'env, T>> {
+        let bytes = input::hold(env, &input)?;
+        let opts = convert::read_options(env, options.as_ref())?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        if let Some(signal) = &opts.signal {
+            if signal.aborted {
+                return Err(js_error(env, EngineError::aborted()));
             }
+            let flag = Arc::clone(&cancel);
+            signal.signal.on_abort(move || flag.store(true, Ordering::Relaxed));
+        }
+        let pool = pool::get(opts.engine.threads).map_err(|e| js_error(env, e))?;
+        let (deferred, promise) = env.create_deferred::<T, _>()?;
+        let engine_opts = opts.engine;
+        pool.spawn(move || {
+            let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel));
+            deferred.resolve(move |env| {
+                // The input reference is released here, on the JS thread.
+                drop(bytes);
+                match result {
+                    Ok(analysis) => finish(analysis, &env),
+                    Err(e) => Err(js_error(&env, e)),
+                }
+            });
         });
-    });
-    Ok(PromiseRaw::new(env.raw(), promise.raw()))
+        Ok(PromiseRaw::new(env.raw(), promise.raw()))
+    };
+    start().or_else(|e| PromiseRaw::reject(env, e))
 }
 
 /// How `splitUnits` sizes units.
