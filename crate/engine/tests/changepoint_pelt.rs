@@ -11,6 +11,7 @@
 
 mod common;
 use common::Rng;
+use serde_json::Value;
 
 use conclude_engine::changepoint::{default_penalty, detect, pelt_l2, pelt_l2_plain};
 use std::collections::HashMap;
@@ -492,18 +493,18 @@ fn agrees_with_ruptures_file() {
 
 fn check_ruptures_file(path: &str, full_fixture: bool) {
     let text = std::fs::read_to_string(path).expect("run scripts/fixtures/pelt_oracle.py");
-    let root = json::parse(&text);
-    let cases = root.get("cases").as_array();
+    let root: Value = serde_json::from_str(&text).expect("fixture JSON");
+    let cases = root["cases"].as_array().expect("cases");
     assert!(!full_fixture || cases.len() > 100, "fixture has {} cases", cases.len());
     let mut checked_default = 0;
     let mut not_optimal = 0;
     for case in cases {
-        let name = case.get("name").as_str();
-        let x: Vec<f64> = case.get("x").as_array().iter().map(|v| v.as_f64()).collect();
-        let min_size = case.get("min_size").as_f64() as usize;
-        let jump = case.get("jump").as_f64() as usize;
-        let pen = case.get("penalty").as_f64();
-        let want: Vec<usize> = case.get("expected").as_array().iter().map(|v| v.as_f64() as usize).collect();
+        let name = case["name"].as_str().expect("name");
+        let x: Vec<f64> = floats(&case["x"]);
+        let min_size = case["min_size"].as_u64().expect("min_size") as usize;
+        let jump = case["jump"].as_u64().expect("jump") as usize;
+        let pen = case["penalty"].as_f64().expect("penalty");
+        let want: Vec<usize> = indices(&case["expected"]);
         assert_eq!(pelt_l2(&x, min_size, jump, pen), want, "{name}: pelt_l2");
         assert_eq!(pelt_l2_plain(&x, min_size, jump, pen), want, "{name}: plain");
         let got: Vec<usize> = detect(&x, min_size, jump, Some(pen)).iter().map(|c| c.index).collect();
@@ -515,13 +516,14 @@ fn check_ruptures_file(path: &str, full_fixture: bool) {
             not_optimal += 1;
         }
 
-        let dp = case.get("default_penalty");
+        let dp = &case["default_penalty"];
         match (dp, default_penalty(&x)) {
-            (json::Value::Null, None) => {}
-            (json::Value::Num(w), Some(g)) => {
+            (Value::Null, None) => {}
+            (Value::Number(w), Some(g)) => {
+                let w = w.as_f64().expect("default penalty");
                 assert!((g - w).abs() <= 1e-12 * w.abs(), "{name}: default penalty {g} vs {w}");
-                if let json::Value::Arr(exp) = case.get("expected_default") {
-                    let want: Vec<usize> = exp.iter().map(|v| v.as_f64() as usize).collect();
+                if case["expected_default"].is_array() {
+                    let want = indices(&case["expected_default"]);
                     let got: Vec<usize> = detect(&x, min_size, jump, None).iter().map(|c| c.index).collect();
                     assert_eq!(got, want, "{name}: detect with the default penalty");
                     checked_default += 1;
@@ -536,140 +538,10 @@ fn check_ruptures_file(path: &str, full_fixture: bool) {
     }
 }
 
-/// A minimal JSON reader for the fixture (the crate has no JSON dependency).
-mod json {
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum Value {
-        Null,
-        Bool(bool),
-        Num(f64),
-        Str(String),
-        Arr(Vec<Value>),
-        Obj(Vec<(String, Value)>),
-    }
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+}
 
-    impl Value {
-        pub fn get(&self, key: &str) -> &Value {
-            match self {
-                Value::Obj(kv) => &kv.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("no key {key}")).1,
-                _ => panic!("not an object"),
-            }
-        }
-        pub fn as_array(&self) -> &[Value] {
-            match self {
-                Value::Arr(v) => v,
-                _ => panic!("not an array: {self:?}"),
-            }
-        }
-        pub fn as_f64(&self) -> f64 {
-            match self {
-                Value::Num(v) => *v,
-                _ => panic!("not a number: {self:?}"),
-            }
-        }
-        pub fn as_str(&self) -> &str {
-            match self {
-                Value::Str(s) => s,
-                _ => panic!("not a string: {self:?}"),
-            }
-        }
-    }
-
-    pub fn parse(text: &str) -> Value {
-        let mut p = Parser { b: text.as_bytes(), i: 0 };
-        let v = p.value();
-        p.ws();
-        assert_eq!(p.i, p.b.len(), "trailing characters");
-        v
-    }
-
-    struct Parser<'a> {
-        b: &'a [u8],
-        i: usize,
-    }
-
-    impl Parser<'_> {
-        fn ws(&mut self) {
-            while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
-                self.i += 1;
-            }
-        }
-        fn eat(&mut self, c: u8) {
-            self.ws();
-            assert_eq!(self.b[self.i], c, "expected '{}' at {}", c as char, self.i);
-            self.i += 1;
-        }
-        fn value(&mut self) -> Value {
-            self.ws();
-            match self.b[self.i] {
-                b'{' => {
-                    self.i += 1;
-                    let mut kv = Vec::new();
-                    self.ws();
-                    if self.b[self.i] == b'}' {
-                        self.i += 1;
-                        return Value::Obj(kv);
-                    }
-                    loop {
-                        self.ws();
-                        let Value::Str(k) = self.value() else { panic!("key") };
-                        self.eat(b':');
-                        kv.push((k, self.value()));
-                        self.ws();
-                        self.i += 1;
-                        if self.b[self.i - 1] == b'}' {
-                            return Value::Obj(kv);
-                        }
-                    }
-                }
-                b'[' => {
-                    self.i += 1;
-                    let mut v = Vec::new();
-                    self.ws();
-                    if self.b[self.i] == b']' {
-                        self.i += 1;
-                        return Value::Arr(v);
-                    }
-                    loop {
-                        v.push(self.value());
-                        self.ws();
-                        self.i += 1;
-                        if self.b[self.i - 1] == b']' {
-                            return Value::Arr(v);
-                        }
-                    }
-                }
-                b'"' => {
-                    self.i += 1;
-                    let start = self.i;
-                    while self.b[self.i] != b'"' {
-                        assert_ne!(self.b[self.i], b'\\', "escapes are not used by the fixture");
-                        self.i += 1;
-                    }
-                    self.i += 1;
-                    Value::Str(String::from_utf8(self.b[start..self.i - 1].to_vec()).unwrap())
-                }
-                b'n' => self.word("null", Value::Null),
-                b't' => self.word("true", Value::Bool(true)),
-                b'f' => self.word("false", Value::Bool(false)),
-                b'N' => self.word("NaN", Value::Num(f64::NAN)),
-                b'I' => self.word("Infinity", Value::Num(f64::INFINITY)),
-                _ => {
-                    let start = self.i;
-                    while self.i < self.b.len()
-                        && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                    {
-                        self.i += 1;
-                    }
-                    let s = std::str::from_utf8(&self.b[start..self.i]).unwrap();
-                    Value::Num(s.parse().unwrap_or_else(|_| panic!("bad number {s}")))
-                }
-            }
-        }
-        fn word(&mut self, w: &str, v: Value) -> Value {
-            assert!(self.b[self.i..].starts_with(w.as_bytes()));
-            self.i += w.len();
-            v
-        }
-    }
+fn indices(v: &Value) -> Vec<usize> {
+    v.as_array().expect("array").iter().map(|x| x.as_u64().expect("index") as usize).collect()
 }

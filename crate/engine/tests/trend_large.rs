@@ -217,6 +217,19 @@ fn integer_checks_agree_with_brute_force() {
     }
 }
 
+/// Sen's slope of `x` (odd pair count), checked by brute-force ranks to be the
+/// exact median: returns it, its time, and its rank interval `[below, at_most)`.
+fn check_exact_median(name: &str, x: &[f64]) -> (f64, std::time::Duration, u64, u64) {
+    let n = x.len() as u64;
+    let t0 = Instant::now();
+    let v = sen_slope(x);
+    let took = t0.elapsed();
+    let k = n * (n - 1) / 4;
+    let (below, at_most) = rank_bounds_brute(x, v);
+    assert!(below <= k && k < at_most, "{name}: slope {v} has rank [{below}, {at_most}), want {k}");
+    (v, took, below, at_most)
+}
+
 /// `#(q < v)` and `#(q <= v)` over all pairs, by brute force (parallel).
 fn rank_bounds_brute(x: &[f64], v: f64) -> (u64, u64) {
     (0..x.len())
@@ -245,12 +258,7 @@ fn real_valued_slopes_exact_at_one_hundred_thousand() {
         ("large offset", (0..n).map(|i| 1.7e9 + 1e-4 * i as f64 + 1e-3 * g.normal()).collect()),
     ];
     for (name, x) in cases {
-        let t0 = Instant::now();
-        let v = sen_slope(&x);
-        let took = t0.elapsed();
-        let k = (n as u64) * (n as u64 - 1) / 4;
-        let (below, at_most) = rank_bounds_brute(&x, v);
-        assert!(below <= k && k < at_most, "{name}: slope {v} has rank [{below}, {at_most}), want {k}");
+        let (v, took, _, _) = check_exact_median(name, &x);
         println!("{name}: n = {n}, slope = {v:e}: sen_slope took {:.3} s", took.as_secs_f64());
     }
 }
@@ -315,12 +323,7 @@ fn near_ties_of_float_quotients_exact() {
         ("steps of 0.1", (0..n).map(|i| (i / 50) as f64 * 0.1).collect()),
     ];
     for (name, x) in cases {
-        let t0 = Instant::now();
-        let v = sen_slope(&x);
-        let took = t0.elapsed();
-        let k = (n as u64) * (n as u64 - 1) / 4;
-        let (below, at_most) = rank_bounds_brute(&x, v);
-        assert!(below <= k && k < at_most, "{name}: slope {v} has rank [{below}, {at_most}), want {k}");
+        let (v, took, below, at_most) = check_exact_median(name, &x);
         println!(
             "{name}: n = {n}, slope = {v:e}, {} quotients equal to it: sen_slope took {:.3} s",
             at_most - below,
