@@ -50,6 +50,7 @@ export interface AnalysisTimings {
 /**
  * Analyses a batch on the engine's thread pool without blocking the event
  * loop. `options.signal` (an AbortSignal) cancels the work between series.
+ * A large result reaches JS a chunk of conclusions per event-loop turn.
  */
 export declare function analyze(input: Buffer | Uint8Array, options?: AnalyzeOptions): Promise<AnalysisResult>
 

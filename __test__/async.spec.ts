@@ -76,3 +76,54 @@ test('many concurrent analyze() calls all settle', async (t) => {
   const got = await Promise.all(Array.from({ length: 50 }, () => analyze(small)))
   for (const r of got) t.deepEqual(r.summary, want.summary)
 })
+
+// A large result reaches JS a chunk per event-loop turn (crate/napi/src/deliver.rs),
+// scheduled with setImmediate. Counting those calls shows the spread; no timing involved.
+function countDeliveryTurns(onTurn: (n: number) => void = () => {}) {
+  const original = globalThis.setImmediate
+  let turns = 0
+  globalThis.setImmediate = ((fn: (...args: any[]) => void, ...args: any[]) => {
+    if (fn.name === 'concludeDeliverChunk') onTurn(++turns)
+    return original(fn, ...args)
+  }) as typeof setImmediate
+  return { turns: () => turns, restore: () => void (globalThis.setImmediate = original) }
+}
+
+const many = ndjson(3_000, 40, 11)
+
+test.serial('a large result is delivered over many event-loop turns, identical to analyzeNative', async (t) => {
+  const counter = countDeliveryTurns()
+  let result
+  try {
+    result = await analyze(many, { categories: ['summary', 'trend'] })
+  } finally {
+    counter.restore()
+  }
+  t.deepEqual(result, { ...analyzeNative(many, { categories: ['summary', 'trend'] }), stats: result.stats })
+  t.is(result.summary.length + result.trend.length, 6_000)
+  // 24 chunks of 256 conclusions: the first at once, the other 23 in later turns
+  t.is(counter.turns(), Math.ceil(6_000 / 256) - 1)
+})
+
+test.serial('a small result needs no extra turn', async (t) => {
+  const counter = countDeliveryTurns()
+  try {
+    const r = await analyze(ndjson(3, 100, 2))
+    t.is(r.summary.length, 3)
+  } finally {
+    counter.restore()
+  }
+  t.is(counter.turns(), 0)
+})
+
+test.serial('aborting while the result is being delivered rejects with an AbortError', async (t) => {
+  const controller = new AbortController()
+  const counter = countDeliveryTurns((n) => n === 3 && controller.abort())
+  try {
+    const e = await t.throwsAsync(analyze(many, { categories: ['summary'], signal: controller.signal }))
+    t.is((e as any).code, 'ABORT_ERR')
+  } finally {
+    counter.restore()
+  }
+  t.is(counter.turns(), 3, 'the turn scheduled before the abort finds it and stops the delivery')
+})

@@ -12,6 +12,7 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod deliver;
 mod input;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -31,7 +32,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Turns an engine error into a JS `Error` with `code` (and `line`, `column`
 /// for parse errors). Must run on the JS thread.
-fn js_error(env: &Env, e: EngineError) -> napi::Error {
+pub(crate) fn js_error(env: &Env, e: EngineError) -> napi::Error {
     let build = || -> Result<napi::Error> {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.message.clone()))?;
         obj.set("code", e.code())?;
@@ -67,16 +68,19 @@ pub fn analyze_native(env: Env, input: Unknown, options: Option<Object>) -> Resu
 
 /// Analyses a batch on the engine's thread pool without blocking the event
 /// loop. `options.signal` (an AbortSignal) cancels the work between series.
+/// A large result reaches JS a chunk of conclusions per event-loop turn.
 #[napi(
     ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
     ts_return_type = "Promise<AnalysisResult>"
 )]
-pub fn analyze<'env>(
-    env: &'env Env,
-    input: Unknown,
-    options: Option<Object>,
-) -> Result<PromiseRaw<'env, AnalysisResult>> {
-    spawn_job(env, input, options, |analysis, _env| Ok(AnalysisResult::from(analysis)))
+pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<PromiseRaw<'env, ObjectRef>> {
+    spawn_job(
+        env,
+        input,
+        options,
+        |analysis| Ok(AnalysisResult::from(analysis)),
+        |r, env, cancel| deliver::deliver(env, r, cancel),
+    )
 }
 
 /// Options of the ready-to-send message path.
@@ -100,18 +104,27 @@ pub struct MessageBatch {
     pub stats: AnalysisStats,
 }
 
-fn message_batch(analysis: Analysis, batch: &str) -> std::result::Result<MessageBatch, EngineError> {
+/// The messages as Rust data: serialized on the pool, not on the JS thread.
+struct Messages {
+    data: Vec<u8>,
+    index: Vec<u32>,
+    counts: Vec<u32>,
+    stats: AnalysisStats,
+}
+
+fn messages(analysis: Analysis, batch: &str) -> std::result::Result<Messages, EngineError> {
     let m = output::messages(&analysis, Provenance { batch, version: VERSION })?;
     let mut counts = vec![0u32; 4];
     for chunk in m.index.chunks_exact(output::MESSAGE_FIELDS) {
         counts[chunk[0] as usize] += 1;
     }
-    Ok(MessageBatch {
-        data: m.data.into(),
-        index: Uint32Array::new(m.index),
-        counts,
-        stats: AnalysisStats::from(&analysis.stats),
-    })
+    Ok(Messages { data: m.data, index: m.index, counts, stats: AnalysisStats::from(&analysis.stats) })
+}
+
+impl From<Messages> for MessageBatch {
+    fn from(m: Messages) -> Self {
+        MessageBatch { data: m.data.into(), index: Uint32Array::new(m.index), counts: m.counts, stats: m.stats }
+    }
 }
 
 /// Like `analyze`, but returns ready-to-send Kafka messages (JSON values with
@@ -127,7 +140,13 @@ pub fn analyze_to_messages<'env>(
     options: Option<Object>,
 ) -> Result<PromiseRaw<'env, MessageBatch>> {
     let batch = message_options.batch;
-    spawn_job(env, input, options, move |analysis, env| message_batch(analysis, &batch).map_err(|e| js_error(env, e)))
+    spawn_job(
+        env,
+        input,
+        options,
+        move |analysis| messages(analysis, &batch),
+        |m, _env, _cancel| Ok(MessageBatch::from(m)),
+    )
 }
 
 /// The synchronous twin of `analyzeToMessages`.
@@ -144,22 +163,27 @@ pub fn analyze_to_messages_native(
     let bytes = input::borrow(&env, &input)?;
     let opts = convert::read_options(&env, options.as_ref())?;
     let never = AtomicBool::new(false);
-    guarded(|| message_batch(engine::analyze(bytes, &opts.engine, &never)?, &message_options.batch))
+    guarded(|| messages(engine::analyze(bytes, &opts.engine, &never)?, &message_options.batch))
+        .map(MessageBatch::from)
         .map_err(|e| js_error(&env, e))
 }
 
-/// The shared async path: validate on the JS thread, run on the pool, settle
-/// the promise from the pool thread; `finish` converts on the JS thread. Bad
+/// The shared async path: validate on the JS thread; run the analysis and
+/// `work` (the Rust side of the output) on the pool; settle the promise from
+/// the pool thread, where `finish` makes the JS value on the JS thread. Bad
 /// arguments reject the promise rather than throw, like any async function.
-fn spawn_job<'env, T, F>(
+fn spawn_job<'env, P, T, W, F>(
     env: &'env Env,
     input: Unknown,
     options: Option<Object>,
+    work: W,
     finish: F,
 ) -> Result<PromiseRaw<'env, T>>
 where
+    P: Send + 'static,
     T: ToNapiValue + 'static,
-    F: FnOnce(Analysis, &Env) -> Result<T> + Send + 'static,
+    W: FnOnce(Analysis) -> std::result::Result<P, EngineError> + Send + 'static,
+    F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
 {
     // Any error before the job starts rejects the promise.
     let start = move || -> Result<PromiseRaw<'env, T>> {
@@ -177,12 +201,12 @@ where
         let (deferred, promise) = env.create_deferred::<T, _>()?;
         let engine_opts = opts.engine;
         pool.spawn(move || {
-            let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel));
+            let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel).and_then(work));
             deferred.resolve(move |env| {
                 // The input reference is released here, on the JS thread.
                 drop(bytes);
                 match result {
-                    Ok(analysis) => finish(analysis, &env),
+                    Ok(output) => finish(output, &env, cancel),
                     Err(e) => Err(js_error(&env, e)),
                 }
             });
