@@ -2,11 +2,12 @@
 // The `conclude` command line.
 import { engineVersion } from '../index.js'
 import * as analyze from './commands/analyze.js'
+import * as bench from './commands/bench.js'
 import { UsageError } from './commands/args.js'
 import * as gen from './commands/gen.js'
 import * as run from './commands/run.js'
 
-const COMMANDS: Record<string, { main: (argv: string[]) => Promise<number>; HELP: string }> = { analyze, run, gen }
+const COMMANDS: Record<string, { main: (argv: string[]) => Promise<number>; HELP: string }> = { analyze, run, gen, bench }
 
 const HELP = `conclude ${engineVersion()}: metric batches in, conclusions out
 
@@ -16,6 +17,7 @@ Commands:
   run <files...|->     analyse in worker processes and publish to Kafka (or files, stdout)
   analyze <file|->     analyse one batch in this process, print the result as JSON
   gen                  write a seeded synthetic workload
+  bench                the benchmark suite (from a clone of the repository)
 
 'conclude <command> --help' shows a command's options. 'conclude --version' the version.
 `

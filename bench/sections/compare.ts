@@ -1,0 +1,53 @@
+// Per analysis and for all four together: the native engine (sync and async) against the
+// TypeScript baseline, the JS libraries users reach for and, when present, the Python
+// references. Every implementation gets the same NDJSON bytes, so parsing is included.
+import { analyze, analyzeNative } from '../../index.js'
+import { analyzeBaseline, type Category } from '../baseline/index.js'
+import { budgeted, median, type Timing } from '../lib/measure.js'
+import type { Workload } from '../lib/workloads.js'
+import type { Peer } from '../peers/registry.js'
+
+export type Analysis = Category | 'all'
+export const ANALYSES: Analysis[] = ['summary', 'anomaly', 'changepoint', 'trend', 'all']
+
+export interface CompareRow {
+  workload: string
+  analysis: Analysis
+  impl: string
+  timing?: Timing
+  /** Why there is no figure. */
+  skipped?: string
+}
+
+export interface CompareSettings {
+  /** Sampling time of tinybench per native figure. */
+  nativeTimeMs: number
+  minRuns: number
+  /** Time a peer may spend on its largest measured part before the rest is estimated. */
+  peerBudgetMs: number
+}
+
+const categoriesOf = (a: Analysis): Category[] => (a === 'all' ? ['summary', 'anomaly', 'changepoint', 'trend'] : [a])
+
+export async function compare(workloads: Workload[], peers: Peer[], s: CompareSettings, log: (line: string) => void): Promise<CompareRow[]> {
+  const rows: CompareRow[] = []
+  for (const w of workloads) {
+    for (const analysis of ANALYSES) {
+      const options = { categories: categoriesOf(analysis) }
+      const push = (impl: string, r: { timing?: Timing; skipped?: string }) => {
+        rows.push({ workload: w.name, analysis, impl, ...r })
+        log(`  ${w.name.padEnd(5)} ${analysis.padEnd(11)} ${impl.padEnd(26)} ${r.timing ? `${r.timing.ms.toFixed(1)} ms${r.timing.estimate ? ` (estimated from ${r.timing.estimate.on})` : ''}` : `skipped: ${r.skipped}`}`)
+      }
+      push('conclude analyzeNative', { timing: await median(`${w.name} ${analysis} sync`, () => analyzeNative(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
+      push('conclude analyze (async)', { timing: await median(`${w.name} ${analysis} async`, () => analyze(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
+      push('TypeScript baseline', {
+        timing: budgeted((k) => analyzeBaseline(w.part(k), options), w.full, w.unit === 'series' ? 1 : 1_000, s.peerBudgetMs, w.unit),
+      })
+      for (const peer of peers) {
+        if (!peer.supports(analysis)) continue
+        push(peer.name, await peer.measure(w, analysis, s.peerBudgetMs))
+      }
+    }
+  }
+  return rows
+}
