@@ -205,8 +205,10 @@ export class ProcessProducer {
    * failure the transaction is aborted (bounded) and the producer replaced: a
    * new one with the same transactionalId fences the old and aborts whatever
    * it left open. The whole transaction is bounded by the send deadline.
+   * `beforeCommit` runs last before the commit: a rejection aborts instead
+   * (the consumer checks there that it still belongs to its group).
    */
-  async transact(requests: TopicMessages[][], offsets: Offsets & { consumerGroupId: string }): Promise<void> {
+  async transact(requests: TopicMessages[][], offsets: Offsets & { consumerGroupId: string }, beforeCommit?: () => Promise<void>): Promise<void> {
     if (!this.config.transactionalId) throw new Error('transact() needs a producer created with a transactionalId')
     await this.ensureTopics([...new Set(requests.flatMap((r) => r.map((t) => t.topic)))])
     const p = await this.connected()
@@ -220,6 +222,7 @@ export class ProcessProducer {
             await txn.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.config.compression] })
           }
           await txn.sendOffsets(offsets)
+          await beforeCommit?.()
           stage = 'commit'
           await txn.commit()
         } catch (e) {

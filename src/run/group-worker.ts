@@ -38,7 +38,23 @@ const unstable = new Map<number, bigint>()
 /** A kafkajs error that means "the group is rebalancing": kafkajs rejoins when it sees one. */
 function isRebalance(e: unknown): boolean {
   const type = (e as { type?: string })?.type
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID'
+  if (type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID') return true
+  const cause = (e as { cause?: unknown })?.cause
+  return cause !== undefined && isRebalance(cause)
+}
+
+/** The kafkajs error underneath (the one with a `type`), which kafkajs's runner recognises and rejoins on. */
+function rebalanceCause(e: unknown): unknown {
+  if ((e as { type?: string })?.type) return e
+  const cause = (e as { cause?: unknown })?.cause
+  return cause === undefined ? e : rebalanceCause(cause)
+}
+
+/** Raised before a transaction's commit when this member no longer belongs to the group. */
+class NotAMember extends Error {
+  constructor(cause: unknown) {
+    super(`no longer a member of the group (${(cause as Error)?.message ?? cause}): transaction aborted`, { cause })
+  }
 }
 
 /** The dead letter of a message that could not be analysed: its bytes, the error and where it came from. */
@@ -59,7 +75,7 @@ function deadLetter(topic: string, partition: number, message: KafkaMessage, e: 
 }
 
 /** Analyses one input message, delivers its conclusions (or dead letter) and commits its offset. */
-async function handle(topic: string, partition: number, message: KafkaMessage, highWatermark: string): Promise<void> {
+async function handle(topic: string, partition: number, message: KafkaMessage, highWatermark: string, heartbeat: () => Promise<void>): Promise<void> {
   const started = performance.now()
   const next = BigInt(message.offset) + 1n
   let requests: TopicMessages[][]
@@ -78,9 +94,17 @@ async function handle(topic: string, partition: number, message: KafkaMessage, h
   const offsets = [{ topic, partition, offset: String(next) }]
   if (config.exactlyOnce) {
     try {
-      await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] })
+      // kafkajs's TxnOffsetCommit (v1) carries no group generation (KIP-447), so the
+      // broker would accept our offsets even after the partition moved to another
+      // member. A heartbeat just before the commit stands in for that fence: a
+      // member that was paused past its session (a zombie) learns it is out and aborts.
+      const stillMember = () =>
+        heartbeat().catch((e) => {
+          throw new NotAMember(e)
+        })
+      await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
     } catch (e) {
-      metrics.errors.inc({ kind: 'transaction' })
+      metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'transaction' })
       throw e
     }
     unstable.set(partition, next)
@@ -153,7 +177,7 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     transactionalId: c.exactlyOnce ? c.transactionalId : undefined,
     transactionTimeoutMs: c.transactionTimeoutMs,
   })
-  // The consumer shares the producer's client: a transaction's offsets update its offset cache.
+  // Same client settings (brokers, timeouts, retries) as the producer; kafkajs gives each its own connections.
   const cons = producer.client().consumer({
     groupId: c.group,
     sessionTimeout: c.sessionTimeoutMs,
@@ -192,9 +216,12 @@ async function start(c: GroupWorkerConfig): Promise<void> {
         for (const message of batch.messages) {
           if (!isRunning() || isStale() || stopping) break
           try {
-            await handle(batch.topic, batch.partition, message, batch.highWatermark)
+            await handle(batch.topic, batch.partition, message, batch.highWatermark, heartbeat)
           } catch (e) {
-            if (isRebalance(e)) throw e
+            if (isRebalance(e)) {
+              process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)
+              throw rebalanceCause(e)
+            }
             return fatal(e)
           }
           resolveOffset(message.offset)

@@ -147,6 +147,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     slots.set(index, slot)
     refreshGauges()
     child.send({ type: 'config', config: { ...o.worker, transactionalId: txnId(index) } } satisfies ToGroupWorker)
+    // A send to a worker that just died fails here, not as an exception: its exit handles the rest.
+    child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
     child.on('message', (m: FromGroupWorker) => {
       switch (m.type) {
         case 'joined':
