@@ -386,7 +386,7 @@ test.serial('exactly once with a zombie: a member paused past its session (SIGST
   // A long transaction timeout: the broker does not abort the zombie's transaction by
   // itself while it is paused, so only the membership check can keep it from committing.
   const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--threads', '1',
-    '--session-timeout', '3000', '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', '60000']
+    '--session-timeout', '6000', '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', '60000']
   const a = await startInstance('A', [...common, '--instance-id', 'za'])
   instances.push(a)
   const b = await startInstance('B', [...common, '--instance-id', 'zb'])
@@ -404,7 +404,7 @@ test.serial('exactly once with a zombie: a member paused past its session (SIGST
       await until('A to finish batches', 30_000, async () => ((await aBatches()) > 0 ? true : undefined))
       killGroup(a, 'SIGSTOP') // primary and worker freeze wherever they are
       paused = true
-      await sleep(6_000) // twice the session: B takes A's partitions over and works on
+      await sleep(12_000) // twice the session (the broker's minimum, 6 s): B takes A's partitions over and works on
       killGroup(a, 'SIGCONT')
     }
     await sleep(250)

@@ -197,6 +197,8 @@ async function start(c: GroupWorkerConfig): Promise<void> {
   })
   cons.on(cons.events.CRASH, (e) => {
     metrics.errors.inc({ kind: 'consumer' })
+    // Say why: a setting the broker refuses (e.g. a session timeout below group.min.session.timeout.ms) crashes every join.
+    process.stderr.write(`conclude: worker ${process.pid}: consumer crashed: ${e.payload.error?.message}${e.payload.restart ? '; kafkajs restarts it' : ''}\n`)
     if (!e.payload.restart) fatal(e.payload.error)
   })
   try {
