@@ -1,11 +1,12 @@
 // `conclude run <files...|->`: worker processes analyse and publish, one
 // producer per worker; exit status 0 only when every unit was delivered.
 import { writeFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 
 import { PRODUCER_DEFAULTS } from '../kafka/producer.js'
-import { conclusionTopics } from '../kafka/topics.js'
+import { conclusionTopics, validateTopic } from '../kafka/topics.js'
+import { runGroup, type GroupRunReport } from '../run/group.js'
 import { run, type RunReport } from '../run/primary.js'
 import type { SinkSpec } from '../run/protocol.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, int, oneOf, UsageError } from './args.js'
@@ -13,10 +14,34 @@ import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, int, oneOf, UsageError 
 export const DEFAULT_BROKERS = '127.0.0.1:9092'
 
 export const HELP = `Usage: conclude run <files...|-> [options]
+       conclude run --source kafka --topic T --group G [options]
 
 Splits the input into units of whole series, analyses them in --workers
 processes and publishes the conclusions, each worker through its own Kafka
 producer. Exits 0 only when every unit's conclusions were acknowledged.
+
+With --source kafka, every message of topic T is a batch (NDJSON or CSV) and
+each of the --workers processes is a member of consumer group G, with its own
+consumer and producer: run as many instances on as many hosts as you like, the
+group spreads the partitions over all their workers. A batch's offset is
+committed only after its conclusions are acknowledged (at least once), or in
+the same Kafka transaction (--exactly-once). Runs until SIGINT/SIGTERM, then
+finishes the batches in flight, commits, leaves the group and exits 0.
+
+  --source files|kafka       where batches come from (default files)
+  --topic T                  input topic (--source kafka)
+  --group G                  consumer group id (--source kafka)
+  --exactly-once             consume-transform-produce in Kafka transactions
+  --dead-letter-topic D      where unparsable batches go (default <prefix>conclude-dead-letter)
+  --from-latest              a group with no committed offset starts at the end (default: beginning)
+  --instance-id ID           names this instance in transactionalIds (default <hostname>-<pid>;
+                             give each host a stable one so a restart fences its predecessor)
+  --session-timeout MS       consumer session: a dead worker's partitions move after it (default 10000)
+  --commit-timeout MS        deadline of an offset commit (default 10000)
+  --transaction-timeout MS   the broker aborts a transaction left open this long (default 15000)
+  --partitions-concurrently N  partitions one worker processes at once, at least once only (default 2)
+  --metrics-port P           serve /metrics (Prometheus), /ready and /healthz on port P
+  --metrics-host H           address of the metrics server (default 0.0.0.0)
 
   --workers N                worker processes (default: the cores)
   --sink kafka|file|stdout   where conclusions go (default kafka)
@@ -58,6 +83,79 @@ export function summary(r: RunReport): string {
   return lines.join('\n') + '\n'
 }
 
+function brokerList(flag: string | undefined): string[] {
+  const brokers = (flag ?? process.env.CONCLUDE_BROKERS ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter(Boolean)
+  if (!brokers.length) throw new UsageError('--brokers is empty')
+  return brokers
+}
+
+export function groupSummary(r: GroupRunReport): string {
+  const total = Object.values(r.conclusions).reduce((a, b) => a + b, 0)
+  const partitions = [...new Set(r.workers.flatMap((w) => w.partitions))].sort((a, b) => a - b)
+  return (
+    `${r.ok ? 'done' : 'FAILED'}: group ${r.group} on ${r.topic}${r.exactlyOnce ? ' (exactly once)' : ''}: ${r.batches} batch(es) ` +
+    `from partition(s) [${partitions.join(',')}], ${r.deadLetters} dead-lettered, ${total} conclusions ` +
+    `(${Object.entries(r.conclusions)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ')}) in ${(r.elapsedMs / 1000).toFixed(2)} s, ${r.restarts} restart(s)` +
+    (r.error ? `\n  ${r.error}` : '') +
+    '\n'
+  )
+}
+
+type Values = Record<string, string | boolean | undefined>
+
+async function groupMain(v: Values, positionals: string[]): Promise<number> {
+  const s = (k: string) => v[k] as string | undefined
+  if (positionals.length) throw new UsageError(`--source kafka reads its batches from --topic, not from files (got ${positionals.join(' ')})`)
+  if (!s('topic')) throw new UsageError('--source kafka needs --topic T (the input topic)')
+  if (!s('group')) throw new UsageError('--source kafka needs --group G (the consumer group id)')
+  if ((s('sink') ?? 'kafka') !== 'kafka') throw new UsageError('--source kafka publishes to Kafka only (--sink kafka)')
+  const topic = validateTopic(s('topic')!)
+  const topicPrefix = s('topic-prefix') ?? ''
+  conclusionTopics(topicPrefix)
+  const deadLetterTopic = validateTopic(s('dead-letter-topic') ?? `${topicPrefix}conclude-dead-letter`)
+  const analysis = analysisOptions(v)
+  const threads = analysis.threads
+  delete analysis.threads
+  const workers = int('workers', s('workers'), 1, 256) ?? availableParallelism()
+  const sessionTimeoutMs = int('session-timeout', s('session-timeout'), 1_000, 600_000) ?? 10_000
+  const exactlyOnce = v['exactly-once'] === true
+  const instanceId = s('instance-id') ?? `${hostname()}-${process.pid}`
+  if (!/^[a-zA-Z0-9._-]+$/.test(instanceId)) throw new UsageError(`--instance-id may hold only ASCII letters, digits, '.', '_' and '-', got '${instanceId}'`)
+  const report = await runGroup({
+    worker: {
+      brokers: brokerList(s('brokers')),
+      topic,
+      group: s('group')!,
+      topicPrefix,
+      deadLetterTopic,
+      exactlyOnce,
+      fromBeginning: v['from-latest'] !== true,
+      compression: oneOf('compression', s('compression'), ['none', 'gzip'] as const) ?? 'none',
+      connectTimeoutMs: int('connect-timeout', s('connect-timeout'), 100) ?? PRODUCER_DEFAULTS.connectTimeoutMs,
+      sendTimeoutMs: int('send-timeout', s('send-timeout'), 100) ?? PRODUCER_DEFAULTS.sendTimeoutMs,
+      commitTimeoutMs: int('commit-timeout', s('commit-timeout'), 100) ?? 10_000,
+      sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(100, Math.floor(sessionTimeoutMs / 5)),
+      transactionTimeoutMs: int('transaction-timeout', s('transaction-timeout'), 1_000) ?? PRODUCER_DEFAULTS.transactionTimeoutMs,
+      partitionsConcurrently: int('partitions-concurrently', s('partitions-concurrently'), 1, 64) ?? 2,
+      analysis,
+    },
+    workers,
+    threads,
+    instanceId,
+    drainTimeoutMs: int('drain-timeout', s('drain-timeout'), 100) ?? 30_000,
+    maxStartFailures: Math.max(5, workers * 3),
+    metricsPort: int('metrics-port', s('metrics-port'), 0, 65_535),
+    metricsHost: s('metrics-host'),
+    log: (line) => process.stderr.write(`conclude: ${line}\n`),
+  })
+  process.stderr.write(groupSummary(report))
+  if (s('report')) await writeFile(s('report')!, JSON.stringify(report, null, 1))
+  return report.ok ? 0 : 1
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
@@ -80,9 +178,25 @@ export async function main(argv: string[]): Promise<number> {
       report: { type: 'string' },
       'no-progress': { type: 'boolean', default: false },
       source: { type: 'string' },
+      topic: { type: 'string' },
+      group: { type: 'string' },
+      'exactly-once': { type: 'boolean', default: false },
+      'dead-letter-topic': { type: 'string' },
+      'from-latest': { type: 'boolean', default: false },
+      'instance-id': { type: 'string' },
+      'session-timeout': { type: 'string' },
+      'commit-timeout': { type: 'string' },
+      'transaction-timeout': { type: 'string' },
+      'partitions-concurrently': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
   })
-  if (v.source && v.source !== 'files') throw new UsageError(`--source ${v.source} is not supported yet (only files and stdin)`)
+  const source = oneOf('source', v.source, ['files', 'kafka'] as const) ?? 'files'
+  if (source === 'kafka') return groupMain(v, positionals)
+  for (const flag of ['topic', 'group', 'exactly-once', 'dead-letter-topic', 'instance-id', 'metrics-port'] as const) {
+    if (v[flag] !== undefined && v[flag] !== false) throw new UsageError(`--${flag} needs --source kafka`)
+  }
   if (positionals.length === 0) throw new UsageError('expected input files (or - for stdin)')
   const analysis = analysisOptions(v)
   const threads = analysis.threads
@@ -92,8 +206,7 @@ export async function main(argv: string[]): Promise<number> {
   const kind = oneOf('sink', v.sink, ['kafka', 'file', 'stdout'] as const) ?? 'kafka'
   let sink: SinkSpec
   if (kind === 'kafka') {
-    const brokers = (v.brokers ?? process.env.CONCLUDE_BROKERS ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter(Boolean)
-    if (!brokers.length) throw new UsageError('--brokers is empty')
+    const brokers = brokerList(v.brokers)
     sink = {
       kind,
       brokers,

@@ -3,7 +3,7 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
-import { CompressionTypes, Kafka, logLevel, type Producer, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, logLevel, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
 
@@ -20,6 +20,14 @@ export interface ProducerConfig {
   sendTimeoutMs?: number
   /** Deadline of disconnect(), ms (kafkajs can hang here with requests in flight). */
   disconnectTimeoutMs?: number
+  /**
+   * Makes the producer transactional (consume-transform-produce, `--exactly-once`):
+   * sends go through `transact`, never `send`. Stable per worker slot, so a
+   * restarted slot fences the producer of the process it replaces.
+   */
+  transactionalId?: string
+  /** The broker aborts a transaction left open this long (its producer died), ms. */
+  transactionTimeoutMs?: number
 }
 
 export const PRODUCER_DEFAULTS = {
@@ -28,13 +36,15 @@ export const PRODUCER_DEFAULTS = {
   connectTimeoutMs: 10_000,
   sendTimeoutMs: 30_000,
   disconnectTimeoutMs: 5_000,
+  transactionalId: '',
+  transactionTimeoutMs: 15_000,
 }
 
 /** A Kafka operation that failed: names the operation and the brokers. */
 export class KafkaError extends Error {
   readonly code: string
   constructor(
-    readonly operation: 'connect' | 'send' | 'disconnect',
+    readonly operation: 'connect' | 'send' | 'disconnect' | 'transaction' | 'commit',
     readonly brokers: string[],
     cause: unknown,
   ) {
@@ -79,7 +89,8 @@ export class ProcessProducer {
     this.pid = pid
   }
 
-  private client(): Kafka {
+  /** The process's kafkajs client (a consumer made from it shares its connections and offset cache). */
+  client(): Kafka {
     const c = this.config
     this.kafka ??= new Kafka({
       clientId: `${c.clientId}-${this.pid}`,
@@ -95,11 +106,13 @@ export class ProcessProducer {
 
   private create(): Producer {
     this.created++
+    const { transactionalId, transactionTimeoutMs } = this.config
     return this.client().producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+      ...(transactionalId ? { transactionalId, transactionTimeout: transactionTimeoutMs } : {}),
     })
   }
 
@@ -184,6 +197,45 @@ export class ProcessProducer {
       throw new KafkaError('send', this.config.brokers, e)
     }
     for (const t of topicMessages) this.acknowledged += t.messages.length
+  }
+
+  /**
+   * One Kafka transaction: every request of `requests`, then the consumer
+   * offsets, then commit; resolves once the commit is acknowledged. On any
+   * failure the transaction is aborted (bounded) and the producer replaced: a
+   * new one with the same transactionalId fences the old and aborts whatever
+   * it left open. The whole transaction is bounded by the send deadline.
+   * `beforeCommit` runs last before the commit: a rejection aborts instead
+   * (the consumer checks there that it still belongs to its group).
+   */
+  async transact(requests: TopicMessages[][], offsets: Offsets & { consumerGroupId: string }, beforeCommit?: () => Promise<void>): Promise<void> {
+    if (!this.config.transactionalId) throw new Error('transact() needs a producer created with a transactionalId')
+    await this.ensureTopics([...new Set(requests.flatMap((r) => r.map((t) => t.topic)))])
+    const p = await this.connected()
+    const brokers = this.config.brokers.join(',')
+    let stage: 'transaction' | 'commit' = 'transaction'
+    try {
+      await withDeadline('kafka transaction on', brokers, this.config.sendTimeoutMs, async () => {
+        const txn = await p.transaction()
+        try {
+          for (const topicMessages of requests) {
+            await txn.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.config.compression] })
+          }
+          await txn.sendOffsets(offsets)
+          await beforeCommit?.()
+          stage = 'commit'
+          await txn.commit()
+        } catch (e) {
+          if (txn.isActive()) await withDeadline('kafka abort on', brokers, this.config.disconnectTimeoutMs, () => txn.abort()).catch(() => {})
+          throw e
+        }
+      })
+    } catch (e) {
+      if (this.producer === p) this.producer = undefined
+      void this.abandon(p)
+      throw new KafkaError(stage, this.config.brokers, e)
+    }
+    for (const r of requests) for (const t of r) this.acknowledged += t.messages.length
   }
 
   /** Disconnects within the deadline; never hangs. */

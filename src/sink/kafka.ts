@@ -15,6 +15,41 @@ export interface KafkaSinkOptions extends ProducerConfig {
   topicPrefix?: string
 }
 
+/** The headers of every conclusion: content type and the producing process. */
+export function pidHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', 'conclude-pid': String(process.pid) }
+}
+
+/**
+ * The batch's messages as produce requests of at most MAX_REQUEST_BYTES each,
+ * each category to its topic: what one `send` (or one step of a transaction) carries.
+ */
+export function produceRequests(batch: MessageBatch, topics: Record<Category, string>, headers: Record<string, string>): TopicMessages[][] {
+  const out: TopicMessages[][] = []
+  let request = new Map<Category, KafkaMessage[]>()
+  let bytes = 0
+  const flush = () => {
+    if (bytes === 0) return
+    const topicMessages: TopicMessages[] = []
+    for (const c of CATEGORIES) {
+      const list = request.get(c)
+      if (list?.length) topicMessages.push({ topic: topics[c], messages: list })
+    }
+    out.push(topicMessages)
+    request = new Map()
+    bytes = 0
+  }
+  for (const m of messages(batch)) {
+    let list = request.get(m.category)
+    if (!list) request.set(m.category, (list = []))
+    list.push({ key: m.key, value: m.value, headers })
+    bytes += m.key.length + m.value.length + 64
+    if (bytes >= MAX_REQUEST_BYTES) flush()
+  }
+  flush()
+  return out
+}
+
 export class KafkaSink implements SinkWriter {
   readonly kind = 'kafka'
   readonly target: string
@@ -31,28 +66,7 @@ export class KafkaSink implements SinkWriter {
   }
 
   async write(batch: MessageBatch): Promise<void> {
-    const headers = { 'content-type': 'application/json', 'conclude-pid': String(process.pid) }
-    let request = new Map<Category, KafkaMessage[]>()
-    let bytes = 0
-    const flush = async () => {
-      if (bytes === 0) return
-      const topicMessages: TopicMessages[] = []
-      for (const c of CATEGORIES) {
-        const list = request.get(c)
-        if (list?.length) topicMessages.push({ topic: this.topics[c], messages: list })
-      }
-      request = new Map()
-      bytes = 0
-      await this.producer.send(topicMessages)
-    }
-    for (const m of messages(batch)) {
-      let list = request.get(m.category)
-      if (!list) request.set(m.category, (list = []))
-      list.push({ key: m.key, value: m.value, headers })
-      bytes += m.key.length + m.value.length + 64
-      if (bytes >= MAX_REQUEST_BYTES) await flush()
-    }
-    await flush()
+    for (const topicMessages of produceRequests(batch, this.topics, pidHeaders())) await this.producer.send(topicMessages)
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,446 @@
+// `conclude run --source kafka` against the real local broker: two instances
+// of 2 workers each share a 12-partition input topic through one consumer
+// group; one instance is killed with SIGKILL mid-run; a separate consumer
+// reads the output topics back and compares them with analyzeNative of every
+// batch. At least once: nothing missing. Exactly once: nothing missing and
+// nothing twice, as a read_committed consumer sees it.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import test, { type ExecutionContext } from 'ava'
+import { Kafka, logLevel, type Admin } from 'kafkajs'
+
+import { analyzeNative } from '../index.js'
+import { DEFAULTS, generate } from '../src/gen/workload.js'
+import { BROKER, ensureBroker, ROOT, uniquePrefix } from './helpers/kafka.js'
+
+const CLI = join(ROOT, 'dist', 'cli.js')
+const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+const PARTITIONS = 12
+const dir = mkdtempSync(join(tmpdir(), 'conclude-group-'))
+const kafka = new Kafka({ clientId: 'conclude-group-test', brokers: BROKER.split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 } })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `check` until it returns a value other than undefined, or fails naming `what` after `ms`. */
+async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>, everyMs = 200): Promise<T> {
+  const deadline = performance.now() + ms
+  for (;;) {
+    const v = await check().catch(() => undefined)
+    if (v !== undefined) return v
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
+    await sleep(everyMs)
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function http(port: number, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3_000) })
+  return { status: res.status, body: await res.text() }
+}
+
+/** The value of a metric line (all label sets summed) in Prometheus text, filtered by a label substring. */
+function metricSum(text: string, name: string, label = ''): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      if (label && !line.includes(label)) continue
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+  }
+  return sum
+}
+
+interface Instance {
+  name: string
+  child: ChildProcess
+  port: number
+  stderr: string
+  reportPath: string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Ready statuses seen from the first answer on (503 until every worker joined, then 200). */
+  readiness: number[]
+}
+
+/** Starts `conclude run --source kafka` in its own process group (so a SIGKILL can take it whole). */
+async function startInstance(name: string, args: string[]): Promise<Instance> {
+  const port = await freePort()
+  const reportPath = join(dir, `report-${name}-${Date.now()}.json`)
+  const child = spawn(process.execPath, [CLI, 'run', '--source', 'kafka', ...args, '--metrics-port', String(port), '--metrics-host', '127.0.0.1', '--report', reportPath], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  const inst: Instance = {
+    name,
+    child,
+    port,
+    stderr: '',
+    reportPath,
+    readiness: [],
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+  }
+  child.stderr!.on('data', (d) => (inst.stderr += d))
+  return inst
+}
+
+/** Kills an instance's whole process group (primary and workers), if it still runs. */
+function killGroup(inst: Instance, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-inst.child.pid!, signal)
+  } catch {
+    // already gone
+  }
+}
+
+function workerPids(inst: Instance): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(inst.child.pid)]).toString().split('\n').filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** Waits for /ready to answer 200, recording every status seen from the first answer on. */
+async function awaitReady(inst: Instance, ms: number): Promise<void> {
+  await until(`${inst.name} ready (stderr: ${inst.stderr})`, ms, async () => {
+    const { status } = await http(inst.port, '/ready')
+    inst.readiness.push(status)
+    return status === 200 ? true : undefined
+  }, 50)
+}
+
+interface Batch {
+  i: number
+  data: Buffer
+  /** `category|json` of each conclusion analyzeNative gives for the batch. */
+  expected: string[]
+}
+
+/** Batch i: 2-4 series of 150-300 points, series named after the batch so every conclusion says which batch it is from. */
+function makeBatch(i: number): Batch {
+  const spec = { ...DEFAULTS, series: 2 + (i % 3), points: 150 + ((i * 37) % 151), seed: 1000 + i, prefix: `b${i}` }
+  const data = Buffer.from([...generate(spec)].join(''))
+  const r = analyzeNative(data) as any
+  return { i, data, expected: CATEGORIES.flatMap((c) => r[c].map((x: unknown) => `${c}|${JSON.stringify(x)}`)) }
+}
+
+interface Out {
+  topic: string
+  partition: number
+  key: string
+  value: any
+  raw: Buffer
+  headers: Record<string, string>
+}
+
+/**
+ * Reads every record of `topics` from the beginning as a read_committed consumer:
+ * until `expected` records arrived and then nothing more for `quietMs`, or the deadline.
+ */
+async function readAll(topics: string[], expected: number, ms: number, quietMs = 2_000): Promise<Out[]> {
+  const consumer = kafka.consumer({ groupId: `conclude-verify-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 200 })
+  const out: Out[] = []
+  let last = performance.now()
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true })
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v)
+        const text = message.value!.toString()
+        let value: any = text
+        try {
+          value = JSON.parse(text)
+        } catch {
+          // dead letters carry the raw input
+        }
+        out.push({ topic, partition, key: message.key?.toString() ?? '', value, raw: message.value!, headers })
+        last = performance.now()
+      },
+    })
+    const deadline = performance.now() + ms
+    while (performance.now() < deadline && !(out.length >= expected && performance.now() - last > quietMs)) await sleep(100)
+  } finally {
+    await Promise.race([consumer.disconnect(), sleep(10_000)])
+  }
+  return out
+}
+
+/** Resolves once the group's committed offsets reach the end of every input partition. */
+async function drained(admin: Admin, group: string, topic: string, ms: number): Promise<void> {
+  const high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]))
+  await until(`group ${group} to commit the end of ${topic}`, ms, async () => {
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+    const behind = t!.partitions.filter((p) => Number(p.offset) < high.get(p.partition)!)
+    return behind.length === 0 ? true : undefined
+  }, 250)
+}
+
+test.before(async () => {
+  await ensureBroker()
+})
+
+/**
+ * The scenario both delivery modes run: two instances of 2 workers; input
+ * trickled in; once both have processed batches, instance A is SIGKILLed
+ * (primary and workers at once); B takes over; once the group has committed
+ * the end of every partition, B gets SIGTERM and must drain and exit 0.
+ */
+async function scenario(t: ExecutionContext, exactlyOnce: boolean) {
+  const prefix = uniquePrefix(exactlyOnce ? 'eos' : 'alo')
+  const input = `${prefix}input`
+  const group = `${prefix}group`
+  const deadLetters = `${prefix}conclude-dead-letter`
+  const outputs = CATEGORIES.map((c) => prefix + c)
+  const admin = kafka.admin()
+  await admin.connect()
+  const instances: Instance[] = []
+  t.teardown(async () => {
+    for (const inst of instances) killGroup(inst)
+    await Promise.race([admin.disconnect(), sleep(5_000)])
+  })
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: PARTITIONS }], waitForLeaders: true })
+
+  const N = 300
+  const BAD = 17 // the malformed batch, by index
+  const batches = Array.from({ length: N }, (_, i) => makeBatch(i))
+  const lines = batches[BAD]!.data.toString().split('\n')
+  lines[2] = lines[2]!.replace(/"value":[^}]*/, '"value":"oops"')
+  const bad = Buffer.from(lines.join('\n'))
+
+  const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '2', '--threads', '1', '--session-timeout', '6000', '--drain-timeout', '20000']
+  const eos = exactlyOnce ? ['--exactly-once', '--transaction-timeout', '5000'] : []
+  const a = await startInstance('A', [...common, ...eos, '--instance-id', 'a'])
+  instances.push(a)
+  const b = await startInstance('B', [...common, ...eos, '--instance-id', 'b'])
+  instances.push(b)
+  await Promise.all([awaitReady(a, 60_000), awaitReady(b, 60_000)])
+  t.is(a.readiness[0], 503, `A answered ${a.readiness.join(',')} before its workers joined`)
+  t.is(a.readiness.at(-1), 200)
+  const aPids = workerPids(a)
+  const bPids = workerPids(b)
+  t.is(aPids.length, 2)
+  t.is(bPids.length, 2)
+
+  // Trickle the input in: 10 rounds of 30 batches, spread over the 12 partitions.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  t.teardown(() => Promise.race([producer.disconnect(), sleep(5_000)]))
+  let killedAt = -1
+  const started = performance.now()
+  for (let round = 0; round < 10; round++) {
+    const messages = batches.slice(round * 30, round * 30 + 30).map((b) => ({ key: `batch-${b.i}`, value: b.i === BAD ? bad : b.data, partition: b.i % PARTITIONS }))
+    await producer.send({ topic: input, acks: -1, messages })
+    if (round === 4) {
+      // Both instances have finished batches: then A dies, primary and workers at once.
+      await until('both instances to finish batches', 30_000, async () => {
+        const [ma, mb] = await Promise.all([http(a.port, '/metrics'), http(b.port, '/metrics')])
+        return metricSum(ma.body, 'conclude_batches_total') > 0 && metricSum(mb.body, 'conclude_batches_total') > 0 ? true : undefined
+      })
+      killGroup(a)
+      killedAt = performance.now() - started
+    }
+    await sleep(300)
+  }
+  t.true(killedAt > 0)
+  const aExit = await a.exited
+  t.is(aExit.signal, 'SIGKILL')
+
+  await drained(admin, group, input, 60_000)
+  const tookOver = (performance.now() - started - killedAt) / 1000
+
+  // B's metrics: every batch after the kill went through it; it now holds all 12 partitions.
+  const m = (await http(b.port, '/metrics')).body
+  t.is(metricSum(m, 'conclude_assigned_partitions'), PARTITIONS, m)
+  t.true(metricSum(m, 'conclude_batches_total') > 0)
+  t.is(metricSum(m, 'conclude_consumer_lag'), 0)
+  t.true(metricSum(m, 'conclude_conclusions_total', 'category="summary"') > 0)
+  t.is(metricSum(m, 'conclude_workers'), 2)
+  t.is(metricSum(m, 'conclude_ready'), 1)
+  t.is((await http(b.port, '/healthz')).status, 200)
+
+  // SIGTERM: B stops being ready at once, drains, leaves the group, exits 0.
+  b.child.kill('SIGTERM')
+  // The signal and a request can race in B's event loop: poll until it says 503 (it must, before it exits).
+  const notReady = await until('B to answer 503 on /ready after SIGTERM', 10_000, async () => ((await http(b.port, '/ready')).status === 503 ? true : undefined), 10).catch((e: Error) => e.message)
+  t.is(notReady, true)
+  const bExit = await Promise.race([b.exited, sleep(30_000).then(() => ({ code: -1, signal: null }))])
+  t.is(bExit.code, 0, b.stderr)
+  const report = JSON.parse(readFileSync(b.reportPath, 'utf8'))
+  t.true(report.ok)
+  t.regex(b.stderr, /SIGTERM: finishing the batches in flight/)
+
+  // Read everything back as a separate, read_committed consumer.
+  const want = batches.filter((x) => x.i !== BAD).flatMap((x) => x.expected)
+  const records = await readAll([...outputs, deadLetters], want.length + 1, 60_000)
+  const conclusions = records.filter((r) => r.topic !== deadLetters)
+  const dead = records.filter((r) => r.topic === deadLetters)
+  const got = conclusions.map(({ value }) => {
+    const { category, batch, version, ...fields } = value
+    return `${category}|${JSON.stringify(fields)}`
+  })
+  const gotSet = new Set(got)
+  const missing = want.filter((w) => !gotSet.has(w))
+  t.is(missing.length, 0, `missing conclusions, e.g. ${missing.slice(0, 3).join('\n')}`)
+  t.deepEqual([...gotSet].sort(), [...new Set(want)].sort())
+  const duplicates = got.length - gotSet.size
+  if (exactlyOnce) {
+    if (duplicates) {
+      const seen = new Map<string, Out>()
+      for (const r of conclusions) {
+        const { category, batch, version, ...fields } = r.value
+        const k = `${category}|${JSON.stringify(fields)}`
+        const first = seen.get(k)
+        if (first) t.log(`duplicate ${r.value.series} ${category}: ${first.value.batch} pid ${first.headers['conclude-pid']} p${first.partition} / ${r.value.batch} pid ${r.headers['conclude-pid']} p${r.partition}`)
+        else seen.set(k, r)
+      }
+      t.log(`A workers ${aPids.join(',')}, B workers ${bPids.join(',')}; A killed at ${killedAt.toFixed(0)} ms\nB stderr:\n${b.stderr}`)
+    }
+    t.is(got.length, want.length, `${duplicates} duplicate conclusion(s) seen by a read_committed consumer`)
+    t.is(dead.length, 1)
+  } else {
+    t.true(dead.length >= 1)
+  }
+
+  // Every conclusion names the input message it came from, and the batch's series all the same one.
+  const provenance = new Map<string, string>()
+  for (const r of conclusions) {
+    t.is(r.topic, prefix + r.value.category)
+    t.is(r.key, r.value.series)
+    const batch = r.value.series.split('-')[0]
+    t.regex(r.value.batch, new RegExp(`^${input.replace(/\./g, '\\.')}/\\d+/\\d+$`))
+    if (!exactlyOnce) continue // a re-delivered batch is the same message: same provenance anyway
+    const seen = provenance.get(batch)
+    if (seen) t.is(seen, r.value.batch)
+    else provenance.set(batch, r.value.batch)
+  }
+  t.false(conclusions.some((r) => r.value.series.startsWith(`b${BAD}-`)), 'the malformed batch produced conclusions')
+
+  // The dead letter: the original bytes, the error and where it came from.
+  const letter = dead[0]!
+  t.is(letter.key, `batch-${BAD}`)
+  t.true(letter.raw.equals(bad), 'the dead letter does not carry the original bytes')
+  t.is(letter.headers['conclude-error-code'], 'ERR_CONCLUDE_PARSE')
+  t.is(letter.headers['conclude-error-line'], '3')
+  t.regex(letter.headers['conclude-error-message']!, /value/)
+  t.is(letter.headers['conclude-source-topic'], input)
+  t.is(letter.headers['conclude-source-partition'], String(BAD % PARTITIONS))
+
+  // Both instances did part of the work: their worker pids are on the conclusions.
+  const pids = new Set(conclusions.map((r) => Number(r.headers['conclude-pid'])))
+  t.true(aPids.some((p) => pids.has(p)), 'instance A produced nothing that stayed')
+  t.true(bPids.some((p) => pids.has(p)), 'instance B produced nothing')
+  t.true([...pids].every((p) => aPids.includes(p) || bPids.includes(p)), 'a conclusion from a process that is not a worker')
+  const byA = new Set(conclusions.filter((r) => aPids.includes(Number(r.headers['conclude-pid']))).map((r) => r.value.batch.split('/')[1]))
+  t.log(
+    `${exactlyOnce ? 'exactly once' : 'at least once'}: ${N} batches, ${want.length} conclusions expected, ${got.length} read ` +
+      `(${duplicates} duplicate(s)); A killed at ${(killedAt / 1000).toFixed(1)} s after processing partitions [${[...byA].sort((x, y) => +x - +y).join(',')}]; ` +
+      `input drained ${tookOver.toFixed(1)} s after the kill; B: ${report.batches} batches, ${report.restarts} restarts`,
+  )
+}
+
+test.serial('at least once: two instances x 2 workers, one SIGKILLed mid-run, no batch missing, the malformed one dead-lettered', async (t) => {
+  t.timeout(150_000)
+  await scenario(t, false)
+})
+
+test.serial('exactly once: the same with transactions, a read_committed consumer sees every conclusion once', async (t) => {
+  t.timeout(150_000)
+  await scenario(t, true)
+})
+
+test.serial('exactly once with a zombie: a member paused past its session (SIGSTOP) and resumed commits nothing twice', async (t) => {
+  t.timeout(150_000)
+  const prefix = uniquePrefix('zombie')
+  const input = `${prefix}input`
+  const group = `${prefix}group`
+  const outputs = CATEGORIES.map((c) => prefix + c)
+  const admin = kafka.admin()
+  await admin.connect()
+  const instances: Instance[] = []
+  t.teardown(async () => {
+    for (const inst of instances) {
+      killGroup(inst, 'SIGCONT')
+      killGroup(inst)
+    }
+    await Promise.race([admin.disconnect(), sleep(5_000)])
+  })
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: 4 }], waitForLeaders: true })
+  const N = 160
+  const batches = Array.from({ length: N }, (_, i) => makeBatch(i))
+  // A long transaction timeout: the broker does not abort the zombie's transaction by
+  // itself while it is paused, so only the membership check can keep it from committing.
+  const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--threads', '1',
+    '--session-timeout', '6000', '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', '60000']
+  const a = await startInstance('A', [...common, '--instance-id', 'za'])
+  instances.push(a)
+  const b = await startInstance('B', [...common, '--instance-id', 'zb'])
+  instances.push(b)
+  await Promise.all([awaitReady(a, 60_000), awaitReady(b, 60_000)])
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  t.teardown(() => Promise.race([producer.disconnect(), sleep(5_000)]))
+  const aBatches = async () => metricSum((await http(a.port, '/metrics')).body, 'conclude_batches_total')
+  let paused = false
+  for (let round = 0; round < 8; round++) {
+    const messages = batches.slice(round * 20, round * 20 + 20).map((x) => ({ key: `batch-${x.i}`, value: x.data, partition: x.i % 4 }))
+    await producer.send({ topic: input, acks: -1, messages })
+    if (round === 2) {
+      await until('A to finish batches', 30_000, async () => ((await aBatches()) > 0 ? true : undefined))
+      killGroup(a, 'SIGSTOP') // primary and worker freeze wherever they are
+      paused = true
+      await sleep(12_000) // twice the session (the broker's minimum, 6 s): B takes A's partitions over and works on
+      killGroup(a, 'SIGCONT')
+    }
+    await sleep(250)
+  }
+  t.true(paused)
+  await drained(admin, group, input, 60_000)
+  b.child.kill('SIGTERM')
+  a.child.kill('SIGTERM')
+  const [aExit, bExit] = await Promise.all([a.exited, b.exited])
+  t.is(aExit.code, 0, a.stderr)
+  t.is(bExit.code, 0, b.stderr)
+  const want = batches.flatMap((x) => x.expected)
+  const records = await readAll(outputs, want.length, 60_000)
+  const got = records.map(({ value }) => {
+    const { category, batch, version, ...fields } = value
+    return `${category}|${JSON.stringify(fields)}`
+  })
+  const gotSet = new Set(got)
+  t.deepEqual([...gotSet].sort(), [...new Set(want)].sort())
+  t.is(got.length, want.length, `${got.length - gotSet.size} duplicate conclusion(s) after the zombie resumed`)
+  const aborted = /no longer a member of the group/.test(a.stderr) || /no longer a member/.test(a.stderr)
+  t.log(`zombie: ${want.length} conclusions expected, ${got.length} read; A after resuming: ${aborted ? 'aborted a transaction (membership check)' : 'had no transaction open'}; A batches ${JSON.parse(readFileSync(a.reportPath, 'utf8')).batches}`)
+})
+
+test('usage errors of --source kafka name the flag', (t) => {
+  const run = (args: string[]) => {
+    try {
+      execFileSync(process.execPath, [CLI, 'run', ...args], { stdio: 'pipe', timeout: 20_000 })
+      return ''
+    } catch (e) {
+      return String((e as { stderr: Buffer }).stderr)
+    }
+  }
+  t.regex(run(['--source', 'kafka', '--group', 'g']), /--topic/)
+  t.regex(run(['--source', 'kafka', '--topic', 't']), /--group/)
+  t.regex(run(['--source', 'kafka', '--topic', 't', '--group', 'g', 'file.ndjson']), /not from files/)
+  t.regex(run(['--source', 'kafka', '--topic', 'bad topic', '--group', 'g']), /invalid Kafka topic name/)
+  t.regex(run(['x.ndjson', '--group', 'g']), /--group needs --source kafka/)
+})

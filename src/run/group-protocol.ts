@@ -1,0 +1,44 @@
+// Messages between the primary of `conclude run --source kafka` and its
+// consumer-group workers (IPC). Each worker owns its consumer and producer.
+import type { AnalyzeOptions } from '../../index.js'
+import type { Compression } from '../kafka/producer.js'
+import type { WireError } from './protocol.js'
+
+export interface GroupWorkerConfig {
+  brokers: string[]
+  /** Input topic: each message is one batch (NDJSON or CSV bytes). */
+  topic: string
+  group: string
+  topicPrefix: string
+  deadLetterTopic: string
+  exactlyOnce: boolean
+  /** transactionalId of this worker slot under --exactly-once (stable across restarts of the slot). */
+  transactionalId: string
+  /** Where a group without committed offsets starts. */
+  fromBeginning: boolean
+  compression: Compression
+  connectTimeoutMs: number
+  sendTimeoutMs: number
+  commitTimeoutMs: number
+  sessionTimeoutMs: number
+  heartbeatIntervalMs: number
+  transactionTimeoutMs: number
+  /** Partitions one worker processes at once (at least once only; transactions go one at a time). */
+  partitionsConcurrently: number
+  analysis: AnalyzeOptions
+}
+
+export type ToGroupWorker =
+  | { type: 'config'; config: GroupWorkerConfig }
+  | { type: 'metrics'; id: number }
+  | { type: 'drain' }
+
+export type FromGroupWorker =
+  /** The consumer joined the group (again, after a rebalance) with these partitions. */
+  | { type: 'joined'; pid: number; partitions: number[] }
+  /** One input message done: conclusions delivered (or the batch dead-lettered) and its offset committed. */
+  | { type: 'batch'; partition: number; offset: string; counts: number[]; deadLetter: boolean }
+  | { type: 'metrics'; id: number; metrics: unknown }
+  /** The worker gives up (a delivery or commit failure it cannot recover from); it exits next. */
+  | { type: 'fatal'; error: WireError }
+  | { type: 'drained'; pid: number; error?: WireError }

@@ -1,0 +1,281 @@
+// A consumer-group worker of `conclude run --source kafka`: its own kafkajs
+// consumer (a member of --group) and its own producer, both created here, in
+// this process, after it exists. Each input message is one batch; its
+// conclusions are produced and acknowledged before its offset is committed
+// (at least once), or produced together with the offset in one Kafka
+// transaction (--exactly-once). Input that cannot be analysed goes to the
+// dead-letter topic and is committed like any other.
+import type { Consumer, KafkaMessage, TopicMessages } from 'kafkajs'
+
+import { analyzeToMessages } from '../../index.js'
+import { withDeadline } from '../deadline.js'
+import { closeProcessProducer, KafkaError, processProducer, type ProcessProducer } from '../kafka/producer.js'
+import { CATEGORIES, conclusionTopics, type Category } from '../kafka/topics.js'
+import { pidHeaders, produceRequests } from '../sink/kafka.js'
+import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
+import { workerMetrics } from './metrics.js'
+import type { WireError } from './protocol.js'
+
+function send(message: FromGroupWorker): void {
+  if (process.connected) process.send?.(message)
+}
+
+function wire(e: unknown): WireError {
+  const err = e as { message?: string; code?: string }
+  return { message: err?.message ?? String(e), code: err?.code }
+}
+
+const EMPTY = Buffer.alloc(0)
+const metrics = workerMetrics()
+let config: GroupWorkerConfig
+let topics: Record<Category, string>
+let producer: ProcessProducer
+let consumer: Consumer | undefined
+let stopping: Promise<void> | undefined
+/** Offsets committed in a transaction and not yet seen by an offset fetch, per partition. */
+const unstable = new Map<number, bigint>()
+
+/** A kafkajs error that means "the group is rebalancing": kafkajs rejoins when it sees one. */
+function isRebalance(e: unknown): boolean {
+  const type = (e as { type?: string })?.type
+  if (type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID') return true
+  const cause = (e as { cause?: unknown })?.cause
+  return cause !== undefined && isRebalance(cause)
+}
+
+/** The kafkajs error underneath (the one with a `type`), which kafkajs's runner recognises and rejoins on. */
+function rebalanceCause(e: unknown): unknown {
+  if ((e as { type?: string })?.type) return e
+  const cause = (e as { cause?: unknown })?.cause
+  return cause === undefined ? e : rebalanceCause(cause)
+}
+
+/** Raised before a transaction's commit when this member no longer belongs to the group. */
+class NotAMember extends Error {
+  constructor(cause: unknown) {
+    super(`no longer a member of the group (${(cause as Error)?.message ?? cause}): transaction aborted`, { cause })
+  }
+}
+
+/** The dead letter of a message that could not be analysed: its bytes, the error and where it came from. */
+function deadLetter(topic: string, partition: number, message: KafkaMessage, e: unknown): TopicMessages {
+  const err = e as { message?: string; code?: string; line?: number; column?: number }
+  const headers: Record<string, string> = {
+    ...pidHeaders(),
+    'content-type': 'application/octet-stream',
+    'conclude-error-code': err?.code ?? 'ERR_CONCLUDE_UNKNOWN',
+    'conclude-error-message': err?.message ?? String(e),
+    'conclude-source-topic': topic,
+    'conclude-source-partition': String(partition),
+    'conclude-source-offset': message.offset,
+  }
+  if (err?.line !== undefined) headers['conclude-error-line'] = String(err.line)
+  if (err?.column !== undefined) headers['conclude-error-column'] = String(err.column)
+  return { topic: config.deadLetterTopic, messages: [{ key: message.key, value: message.value ?? EMPTY, headers }] }
+}
+
+/** Analyses one input message, delivers its conclusions (or dead letter) and commits its offset. */
+async function handle(topic: string, partition: number, message: KafkaMessage, highWatermark: string, heartbeat: () => Promise<void>): Promise<void> {
+  const started = performance.now()
+  const next = BigInt(message.offset) + 1n
+  let requests: TopicMessages[][]
+  let counts = [0, 0, 0, 0]
+  let dead = false
+  try {
+    const batch = await analyzeToMessages(message.value ?? EMPTY, { batch: `${topic}/${partition}/${message.offset}` }, config.analysis)
+    requests = produceRequests(batch, topics, pidHeaders())
+    counts = batch.counts
+  } catch (e) {
+    // Analysis is deterministic: the same bytes would fail again. Park them, keep going.
+    requests = [[deadLetter(topic, partition, message, e)]]
+    dead = true
+    metrics.errors.inc({ kind: 'parse' })
+  }
+  const offsets = [{ topic, partition, offset: String(next) }]
+  if (config.exactlyOnce) {
+    try {
+      // kafkajs's TxnOffsetCommit (v1) carries no group generation (KIP-447), so the
+      // broker would accept our offsets even after the partition moved to another
+      // member. A heartbeat just before the commit stands in for that fence: a
+      // member that was paused past its session (a zombie) learns it is out and aborts.
+      const stillMember = () =>
+        heartbeat().catch((e) => {
+          throw new NotAMember(e)
+        })
+      await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
+    } catch (e) {
+      metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'transaction' })
+      throw e
+    }
+    unstable.set(partition, next)
+  } else {
+    try {
+      for (const r of requests) await producer.send(r)
+    } catch (e) {
+      metrics.errors.inc({ kind: 'deliver' })
+      throw e
+    }
+    const brokers = config.brokers.join(',')
+    try {
+      await withDeadline('kafka offset commit to', brokers, config.commitTimeoutMs, () => consumer!.commitOffsets(offsets))
+    } catch (e) {
+      metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'commit' })
+      // Delivered but not committed: whoever owns the partition next does it again (at least once).
+      if (isRebalance(e)) throw e
+      throw new KafkaError('commit', config.brokers, e)
+    }
+  }
+  metrics.batches.inc({ outcome: dead ? 'dead_letter' : 'ok' })
+  if (dead) metrics.deadLetters.inc()
+  counts.forEach((n, i) => n && metrics.conclusions.inc({ category: CATEGORIES[i]! }, n))
+  metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - next)))
+  metrics.seconds.observe((performance.now() - started) / 1000)
+  send({ type: 'batch', partition, offset: message.offset, counts, deadLetter: dead })
+}
+
+/**
+ * Waits until the group's offsets committed by our transactions are visible to
+ * an offset fetch. kafkajs's OffsetFetch has no require_stable (KIP-447): a
+ * member that takes a partition over while our commit marker is still being
+ * written would read the previous offset and process the batch again. Called
+ * before this member can rejoin or leave the group, so the next owner reads
+ * stable offsets. Bounded by the commit deadline.
+ */
+async function awaitStableOffsets(): Promise<void> {
+  if (!config.exactlyOnce || unstable.size === 0) return
+  const admin = producer.client().admin()
+  const brokers = config.brokers.join(',')
+  try {
+    await withDeadline('kafka offset fetch from', brokers, config.commitTimeoutMs, async (signal) => {
+      await admin.connect()
+      while (!signal.aborted && unstable.size > 0) {
+        const [fetched] = await admin.fetchOffsets({ groupId: config.group, topics: [config.topic] })
+        for (const p of fetched?.partitions ?? []) {
+          const want = unstable.get(p.partition)
+          if (want !== undefined && BigInt(p.offset) >= want) unstable.delete(p.partition)
+        }
+        if (unstable.size > 0) await new Promise((r) => setTimeout(r, 20))
+      }
+    })
+  } catch (e) {
+    metrics.errors.inc({ kind: 'commit' })
+    process.stderr.write(`conclude: worker ${process.pid}: committed offsets not yet visible: ${(e as Error).message}\n`)
+  } finally {
+    await withDeadline('kafka disconnect from', brokers, 2_000, () => admin.disconnect()).catch(() => {})
+  }
+}
+
+async function start(c: GroupWorkerConfig): Promise<void> {
+  config = c
+  topics = conclusionTopics(c.topicPrefix)
+  const brokers = c.brokers.join(',')
+  producer = processProducer({
+    brokers: c.brokers,
+    compression: c.compression,
+    connectTimeoutMs: c.connectTimeoutMs,
+    sendTimeoutMs: c.sendTimeoutMs,
+    transactionalId: c.exactlyOnce ? c.transactionalId : undefined,
+    transactionTimeoutMs: c.transactionTimeoutMs,
+  })
+  // Same client settings (brokers, timeouts, retries) as the producer; kafkajs gives each its own connections.
+  const cons = producer.client().consumer({
+    groupId: c.group,
+    sessionTimeout: c.sessionTimeoutMs,
+    heartbeatInterval: c.heartbeatIntervalMs,
+    rebalanceTimeout: Math.max(c.sessionTimeoutMs, c.sendTimeoutMs + c.commitTimeoutMs),
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+    readUncommitted: false,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+  })
+  consumer = cons
+  cons.on(cons.events.GROUP_JOIN, (e) => {
+    const partitions = (e.payload.memberAssignment[c.topic] ?? []).slice().sort((a, b) => a - b)
+    metrics.lag.reset()
+    metrics.assigned.set(partitions.length)
+    send({ type: 'joined', pid: process.pid, partitions })
+  })
+  cons.on(cons.events.CRASH, (e) => {
+    metrics.errors.inc({ kind: 'consumer' })
+    // Say why: a setting the broker refuses (e.g. a session timeout below group.min.session.timeout.ms) crashes every join.
+    process.stderr.write(`conclude: worker ${process.pid}: consumer crashed: ${e.payload.error?.message}${e.payload.restart ? '; kafkajs restarts it' : ''}\n`)
+    if (!e.payload.restart) fatal(e.payload.error)
+  })
+  try {
+    await withDeadline('kafka connect to', brokers, c.connectTimeoutMs, () => cons.connect())
+    await withDeadline(`kafka subscribe to ${c.topic} on`, brokers, c.connectTimeoutMs, () =>
+      cons.subscribe({ topics: [c.topic], fromBeginning: c.fromBeginning }),
+    )
+  } catch (e) {
+    return fatal(e instanceof KafkaError ? e : new KafkaError('connect', c.brokers, e))
+  }
+  await cons.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: c.exactlyOnce ? 1 : c.partitionsConcurrently,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      try {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || stopping) break
+          try {
+            await handle(batch.topic, batch.partition, message, batch.highWatermark, heartbeat)
+          } catch (e) {
+            if (isRebalance(e)) {
+              process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)
+              throw rebalanceCause(e)
+            }
+            return fatal(e)
+          }
+          resolveOffset(message.offset)
+          await heartbeat()
+        }
+      } finally {
+        await awaitStableOffsets()
+      }
+    },
+  })
+}
+
+/** Leaves the group (finishing the batch in flight), closes the producer, exits. */
+function stop(code: number, error?: unknown): Promise<void> {
+  stopping ??= (async () => {
+    let wireError = error === undefined ? undefined : wire(error)
+    try {
+      await withDeadline('kafka leave group on', config.brokers.join(','), config.commitTimeoutMs + config.sendTimeoutMs, () => consumer?.disconnect() ?? Promise.resolve())
+      await closeProcessProducer()
+    } catch (e) {
+      wireError ??= wire(e)
+    }
+    const message: FromGroupWorker = { type: 'drained', pid: process.pid, error: wireError }
+    if (process.send && process.connected) process.send(message, () => process.exit(code))
+    else process.exit(code)
+  })()
+  return stopping
+}
+
+/** A failure this worker cannot recover from: say so, leave the group, exit non-zero (the primary restarts it). */
+function fatal(e: unknown): void {
+  process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error)?.message ?? e}\n`)
+  send({ type: 'fatal', error: wire(e) })
+  void stop(3, e)
+}
+
+process.on('message', (m: ToGroupWorker) => {
+  switch (m.type) {
+    case 'config':
+      start(m.config).catch(fatal)
+      break
+    case 'metrics':
+      metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, metrics: data }))
+      break
+    case 'drain':
+      void stop(0)
+      break
+  }
+})
+
+// The primary coordinates shutdown (a terminal's Ctrl-C reaches the whole process group).
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => {})
+// If the primary goes away, finish the batch in flight and leave the group.
+process.on('disconnect', () => void stop(0))

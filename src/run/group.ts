@@ -1,0 +1,279 @@
+// The primary of `conclude run --source kafka`: plans nothing (Kafka's
+// consumer group spreads the partitions), spawns --workers consumer-group
+// workers, restarts any that die, serves the merged metrics and a readiness
+// signal, and on SIGINT/SIGTERM drains: every worker finishes its batch in
+// flight, commits, leaves the group and exits, within --drain-timeout.
+import { fork, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import type { Server } from 'node:http'
+
+import { CATEGORIES, type Category } from '../kafka/topics.js'
+import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
+import { primaryMetrics, serveMetrics } from './metrics.js'
+
+export interface GroupRunOptions {
+  /** Worker config without the per-slot transactionalId. */
+  worker: Omit<GroupWorkerConfig, 'transactionalId'>
+  workers: number
+  threads?: number
+  /** Names this instance in transactionalIds: `conclude-<group>-<instance>-<slot>`. */
+  instanceId: string
+  drainTimeoutMs: number
+  /** A worker that exits before ever joining the group, this many times in a row, ends the run. */
+  maxStartFailures: number
+  metricsPort?: number
+  metricsHost?: string
+  log: (line: string) => void
+  workerEnv?: Record<string, string>
+}
+
+export interface GroupWorkerReport {
+  slot: number
+  pid: number
+  transactionalId?: string
+  batches: number
+  deadLetters: number
+  /** Input partitions this process finished at least one batch of. */
+  partitions: number[]
+  exit?: { code: number | null; signal: NodeJS.Signals | null }
+}
+
+export interface GroupRunReport {
+  ok: boolean
+  topic: string
+  group: string
+  instanceId: string
+  exactlyOnce: boolean
+  batches: number
+  deadLetters: number
+  conclusions: Record<Category, number>
+  workers: GroupWorkerReport[]
+  restarts: number
+  primaryPid: number
+  threadsPerWorker: number
+  elapsedMs: number
+  error?: string
+  interrupted?: NodeJS.Signals
+}
+
+interface Slot {
+  index: number
+  child: ChildProcess
+  joined: boolean
+  everJoined: boolean
+  report: GroupWorkerReport
+  partitions: Set<number>
+  lastError?: string
+}
+
+const WORKER_JS = join(__dirname, 'group-worker.js')
+
+export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
+  const started = performance.now()
+  const cores = availableParallelism()
+  const threads = o.threads ?? Math.max(1, Math.floor(cores / o.workers))
+  if (o.workers * threads > cores) {
+    o.log(`${o.workers} worker(s) x ${threads} thread(s) exceed the ${cores} core(s) available: they will compete for them`)
+  }
+  const conclusions = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>
+  const metrics = primaryMetrics()
+  const slots = new Map<number, Slot>()
+  const reports: GroupWorkerReport[] = []
+  let batches = 0
+  let deadLetters = 0
+  let restarts = 0
+  let startFailures = 0
+  let stopping = false
+  let interrupted: NodeJS.Signals | undefined
+  let fatalError: string | undefined
+  let finish!: () => void
+  const ended = new Promise<void>((resolve) => (finish = resolve))
+
+  const txnId = (slot: number) => `conclude-${o.worker.group}-${o.instanceId}-${slot}`
+  const ready = () => !stopping && slots.size === o.workers && [...slots.values()].every((s) => s.joined)
+  const refreshGauges = () => {
+    metrics.workers.set(slots.size)
+    metrics.joined.set([...slots.values()].filter((s) => s.joined).length)
+    metrics.ready.set(ready() ? 1 : 0)
+  }
+
+  // Metrics requests to workers, answered over IPC.
+  let nextRequest = 0
+  const pending = new Map<number, (m: object[]) => void>()
+  const collect = async (): Promise<object[][]> => {
+    const answers = [...slots.values()].map(
+      (slot) =>
+        new Promise<object[] | undefined>((resolve) => {
+          const id = nextRequest++
+          const timer = setTimeout(() => {
+            pending.delete(id)
+            resolve(undefined)
+          }, 2_000)
+          pending.set(id, (m) => {
+            clearTimeout(timer)
+            pending.delete(id)
+            resolve(m)
+          })
+          try {
+            slot.child.send({ type: 'metrics', id } satisfies ToGroupWorker)
+          } catch {
+            clearTimeout(timer)
+            pending.delete(id)
+            resolve(undefined)
+          }
+        }),
+    )
+    refreshGauges()
+    return (await Promise.all(answers)).filter((m): m is object[] => m !== undefined)
+  }
+
+  const spawnWorker = (index: number) => {
+    const child = fork(WORKER_JS, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env, CONCLUDE_THREADS: String(threads), ...o.workerEnv },
+    })
+    const report: GroupWorkerReport = {
+      slot: index,
+      pid: child.pid ?? -1,
+      transactionalId: o.worker.exactlyOnce ? txnId(index) : undefined,
+      batches: 0,
+      deadLetters: 0,
+      partitions: [],
+    }
+    const slot: Slot = { index, child, joined: false, everJoined: false, report, partitions: new Set() }
+    reports.push(report)
+    slots.set(index, slot)
+    refreshGauges()
+    child.send({ type: 'config', config: { ...o.worker, transactionalId: txnId(index) } } satisfies ToGroupWorker)
+    // A send to a worker that just died fails here, not as an exception: its exit handles the rest.
+    child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
+    child.on('message', (m: FromGroupWorker) => {
+      switch (m.type) {
+        case 'joined':
+          slot.joined = true
+          slot.everJoined = true
+          startFailures = 0
+          o.log(`worker ${report.pid} (slot ${index}) joined group ${o.worker.group}: partitions [${m.partitions.join(',')}]`)
+          break
+        case 'batch':
+          batches++
+          report.batches++
+          if (!slot.partitions.has(m.partition)) {
+            slot.partitions.add(m.partition)
+            report.partitions = [...slot.partitions].sort((a, b) => a - b)
+          }
+          if (m.deadLetter) {
+            deadLetters++
+            report.deadLetters++
+            o.log(`batch ${o.worker.topic}/${m.partition}/${m.offset} could not be analysed: sent to ${o.worker.deadLetterTopic}`)
+          }
+          m.counts.forEach((n, i) => (conclusions[CATEGORIES[i]!] += n))
+          break
+        case 'metrics':
+          pending.get(m.id)?.(m.metrics as object[])
+          break
+        case 'fatal':
+          slot.lastError = m.error.code ? `${m.error.code}: ${m.error.message}` : m.error.message
+          break
+        case 'drained':
+          if (m.error) o.log(`worker ${report.pid}: ${m.error.message}`)
+          break
+      }
+      refreshGauges()
+    })
+    child.on('exit', (code, signal) => {
+      slots.delete(index)
+      report.exit = { code, signal }
+      refreshGauges()
+      if (stopping) {
+        if (slots.size === 0) finish()
+        return
+      }
+      o.log(`worker ${report.pid} (slot ${index}) exited (${signal ?? `code ${code}`})${slot.lastError ? `: ${slot.lastError}` : ''}`)
+      if (!slot.everJoined) startFailures++
+      if (startFailures >= o.maxStartFailures) {
+        fatalError = `workers exited ${startFailures} time(s) in a row before joining the group; last: ${slot.lastError ?? signal ?? `code ${code}`}`
+        o.log(fatalError)
+        return void shutdown()
+      }
+      // Back off while workers keep failing to start (a broker that is down), up to 30 s.
+      const delay = startFailures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (startFailures - 1))
+      restarts++
+      metrics.restarts.inc()
+      setTimeout(() => {
+        if (!stopping) spawnWorker(index)
+      }, delay).unref()
+    })
+  }
+
+  let killTimer: NodeJS.Timeout | undefined
+  const shutdown = () => {
+    if (stopping) return
+    stopping = true
+    refreshGauges()
+    if (slots.size === 0) return finish()
+    for (const slot of slots.values()) {
+      try {
+        slot.child.send({ type: 'drain' } satisfies ToGroupWorker)
+      } catch {
+        slot.child.kill('SIGKILL')
+      }
+    }
+    killTimer = setTimeout(() => {
+      for (const slot of slots.values()) {
+        o.log(`worker ${slot.report.pid} did not drain within ${o.drainTimeoutMs} ms: killing it`)
+        slot.child.kill('SIGKILL')
+      }
+    }, o.drainTimeoutMs)
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      o.log(`${signal} again: stopping now`)
+      for (const s of slots.values()) s.child.kill('SIGKILL')
+      return
+    }
+    interrupted = signal
+    o.log(`${signal}: finishing the batches in flight, committing and leaving the group (up to ${o.drainTimeoutMs} ms)`)
+    shutdown()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  let server: Server | undefined
+  try {
+    if (o.metricsPort !== undefined) {
+      server = await serveMetrics({ port: o.metricsPort, host: o.metricsHost, collect, primary: metrics.registry, ready })
+      const address = server.address()
+      o.log(`metrics on :${typeof address === 'object' && address ? address.port : o.metricsPort} (/metrics, /ready, /healthz)`)
+    }
+    for (let i = 0; i < o.workers; i++) spawnWorker(i)
+    await ended
+  } finally {
+    clearTimeout(killTimer)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  }
+  // The last process of each slot is the one that drained: it must have done so cleanly.
+  const lastOfSlot = [...new Map(reports.map((r) => [r.slot, r])).values()]
+  return {
+    ok: !fatalError && lastOfSlot.every((r) => r.exit?.code === 0 && r.exit.signal === null),
+    topic: o.worker.topic,
+    group: o.worker.group,
+    instanceId: o.instanceId,
+    exactlyOnce: o.worker.exactlyOnce,
+    batches,
+    deadLetters,
+    conclusions,
+    workers: reports,
+    restarts,
+    primaryPid: process.pid,
+    threadsPerWorker: threads,
+    elapsedMs: performance.now() - started,
+    error: fatalError,
+    interrupted,
+  }
+}
