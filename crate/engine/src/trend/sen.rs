@@ -859,7 +859,12 @@ fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rn
         let chunks = tries.div_ceil(CHUNK);
         let parts: Vec<Vec<Sample>> =
             if cx.par { (0..chunks).into_par_iter().map(chunk).collect() } else { (0..chunks).map(chunk).collect() };
-        return (parts.concat(), false);
+        // Usually a single chunk: move it rather than copy it (the copy of a
+        // fresh 200 kB vector was a tenth of a 1,440-point series' time).
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().unwrap_or_default();
+        parts.for_each(|p| all.extend(p));
+        return (all, false);
     }
     let p = (cx.sample as f64 / u as f64).min(1.0);
     let mut bs = band_seq(cx, pts, lo, hi);
