@@ -37,8 +37,19 @@ export function defaultPenalty(x: ArrayLike<number>): number | null {
  * partition of its own prefix). The value of start t is F(t) + (C(t, b) + pen); the first
  * minimum in admissible (ascending) order wins; starts whose value exceeds F(b) + pen are
  * pruned.
+ *
+ * `trace`, when given, receives the smallest margin of any decision taken (between the
+ * chosen value and another candidate's, or between a value and the pruning threshold),
+ * relative to the scale of the values (sum of squares of the centred signal + |F(b)| + pen):
+ * below ~1e-12 the outcome rests on rounding, and another summation order may differ.
  */
-export function pelt(x: ArrayLike<number>, minSize: number, jump: number, pen: number): number[] {
+export function pelt(
+  x: ArrayLike<number>,
+  minSize: number,
+  jump: number,
+  pen: number,
+  trace?: { margin: number },
+): number[] {
   const n = x.length
   minSize = Math.max(minSize, 1)
   if (n < 2 * minSize) return []
@@ -83,6 +94,13 @@ export function pelt(x: ArrayLike<number>, minSize: number, jump: number, pen: n
     F[b] = best
     prev[b] = arg
     admissible = starts.filter((_, i) => vals[i]! <= best + pen)
+    if (trace) {
+      const scale = s2[n]! + Math.abs(best) + pen
+      for (let i = 0; i < starts.length; i++) {
+        const gaps = [Math.abs(vals[i]! - best - pen), starts[i] === arg ? Infinity : vals[i]! - best]
+        trace.margin = Math.min(trace.margin, ...gaps.map((g) => g / scale))
+      }
+    }
   }
 
   const out: number[] = []
