@@ -74,18 +74,18 @@ export function pelt(
   for (let k = 0; k < n; k += jump) if (k >= minSize) ends.push(k)
   ends.push(n)
 
-  let admissible: number[] = []
+  // The admissible starts (ascending) and their values at the current end.
+  const adm = new Int32Array(ends.length + 1)
+  const vals = new Float64Array(ends.length + 1)
+  let count = 0
   for (const b of ends) {
-    admissible.push(Math.floor((b - minSize) / jump) * jump)
-    const starts: number[] = []
-    const vals: number[] = []
+    adm[count++] = Math.floor((b - minSize) / jump) * jump
     let best = Infinity
     let arg = -1
-    for (const t of admissible) {
-      if (Number.isNaN(F[t]!)) continue
-      const v = F[t]! + (cost(t, b) + pen)
-      starts.push(t)
-      vals.push(v)
+    for (let i = 0; i < count; i++) {
+      const t = adm[i]!
+      const v = Number.isNaN(F[t]!) ? NaN : F[t]! + (cost(t, b) + pen) // NaN: no partition of x[..t] yet
+      vals[i] = v
       if (v < best) {
         best = v
         arg = t
@@ -93,19 +93,37 @@ export function pelt(
     }
     F[b] = best
     prev[b] = arg
-    admissible = starts.filter((_, i) => vals[i]! <= best + pen)
-    if (trace) {
-      const scale = s2[n]! + Math.abs(best) + pen
-      for (let i = 0; i < starts.length; i++) {
-        const gaps = [Math.abs(vals[i]! - best - pen), starts[i] === arg ? Infinity : vals[i]! - best]
-        trace.margin = Math.min(trace.margin, ...gaps.map((g) => g / scale))
-      }
+    if (trace) traceDecisions(trace, adm, vals, count, arg, best, pen, s2[n]!)
+    let kept = 0
+    for (let i = 0; i < count; i++) {
+      if (vals[i]! <= best + pen) adm[kept++] = adm[i]!
     }
+    count = kept
   }
 
   const out: number[] = []
   for (let b = prev[n]!; b !== 0; b = prev[b]!) out.push(b)
   return out.reverse()
+}
+
+/** Records the smallest relative margin of the argmin and pruning decisions at one end. */
+function traceDecisions(
+  trace: { margin: number },
+  adm: Int32Array,
+  vals: Float64Array,
+  count: number,
+  arg: number,
+  best: number,
+  pen: number,
+  sumSquares: number,
+): void {
+  const scale = sumSquares + Math.abs(best) + pen
+  for (let i = 0; i < count; i++) {
+    if (Number.isNaN(vals[i]!)) continue
+    const prune = Math.abs(vals[i]! - best - pen)
+    const choice = adm[i] === arg ? Infinity : vals[i]! - best
+    trace.margin = Math.min(trace.margin, prune / scale, choice / scale)
+  }
 }
 
 /** The change points of one series (`values` in ts order, NaN for missing). */
