@@ -28,22 +28,11 @@ import fc from 'fast-check'
 
 import { analyzeNative, type AnalyzeOptions } from '../index.js'
 import { analyzeBaseline, hampel, parseBatch, pelt } from '../bench/baseline/index.js'
+import { mulberry32 as rng } from '../src/gen/random.js'
 import { close, RULES } from './helpers/golden.js'
 
 const EPS = Number.EPSILON
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 2000)
-
-/** A small deterministic generator (mulberry32), driven by a seed fast-check chose. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const segment = fc.record({
   len: fc.integer({ min: 1, max: 120 }),
