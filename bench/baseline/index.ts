@@ -1,5 +1,5 @@
 // The TypeScript baseline: the same four analyses as the native engine,
-// written the straightforward way (see README.md in this folder), with the
+// written the straightforward way (see bench/README.md), with the
 // same input, options and result shape as `analyzeNative`.
 import type {
   AnalysisResult,
