@@ -28,9 +28,9 @@ export function expected(c: GoldenCase): Record<string, any> {
   return JSON.parse(readFileSync(join(GOLDEN, c.expected), 'utf8'))
 }
 
-type Rule = 'exact' | { rel: number } | { abs: number }
+export type Rule = 'exact' | { rel: number } | { abs: number }
 
-const RULES: Record<string, Record<string, Rule>> = {
+export const RULES: Record<string, Record<string, Rule>> = {
   summary: {
     series: 'exact', count: 'exact', missing: 'exact', min: 'exact', max: 'exact',
     mean: { rel: 1e-12 }, std: { rel: 1e-12 },
@@ -52,7 +52,7 @@ const RULES: Record<string, Record<string, Rule>> = {
 
 export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 
-function close(got: unknown, want: unknown, rule: Rule): boolean {
+export function close(got: unknown, want: unknown, rule: Rule): boolean {
   if (rule === 'exact' || typeof want !== 'number' || typeof got !== 'number') return Object.is(got, want) || got === want
   const diff = Math.abs(got - want)
   if ('abs' in rule) return diff <= rule.abs

@@ -29,6 +29,21 @@ export interface CompareSettings {
 
 const categoriesOf = (a: Analysis): Category[] => (a === 'all' ? ['summary', 'anomaly', 'changepoint', 'trend'] : [a])
 
+/**
+ * The suite only compares like with like: on a part of the workload both must find the same
+ * number of conclusions of each category, or the run stops (the property tests check values).
+ */
+function agree(w: Workload, options: { categories: Category[] }): void {
+  const part = w.part(w.unit === 'series' ? Math.min(w.full, 25) : Math.min(w.full, 5_000))
+  const a = analyzeNative(part, options)
+  const b = analyzeBaseline(part, options)
+  for (const c of options.categories) {
+    if (a[c].length !== b[c].length) {
+      throw new Error(`${w.name}: the engine finds ${a[c].length} ${c} conclusions and the TypeScript baseline ${b[c].length} on the same part; the comparison would not be fair`)
+    }
+  }
+}
+
 export async function compare(workloads: Workload[], peers: Peer[], s: CompareSettings, log: (line: string) => void): Promise<CompareRow[]> {
   const rows: CompareRow[] = []
   for (const w of workloads) {
@@ -40,6 +55,7 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
       }
       push('conclude analyzeNative', { timing: await median(`${w.name} ${analysis} sync`, () => analyzeNative(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
       push('conclude analyze (async)', { timing: await median(`${w.name} ${analysis} async`, () => analyze(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
+      agree(w, options)
       push('TypeScript baseline', {
         timing: budgeted((k) => analyzeBaseline(w.part(k), options), w.full, w.unit === 'series' ? 1 : 1_000, s.peerBudgetMs, w.unit),
       })

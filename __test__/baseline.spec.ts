@@ -1,0 +1,66 @@
+// The TypeScript baseline (bench/baseline) against the golden fixtures made by
+// the reference libraries, with the same comparison as the engine's golden
+// tests, plus the trend at n = 3,000 against pymannkendall itself.
+import test from 'ava'
+
+import { analyzeBaseline, mannKendall, ParseError } from '../bench/baseline/index.js'
+import { cases, CATEGORIES, close, expected, mismatches, read, RULES } from './helpers/golden.js'
+
+const all = cases()
+
+for (const c of all) {
+  test(`baseline ${c.name}: NDJSON matches the references`, (t) => {
+    const got = analyzeBaseline(read(c.ndjson), c.options as any)
+    t.deepEqual(mismatches(got, expected(c), `${c.name}.ndjson`), [])
+  })
+
+  test(`baseline ${c.name}: CSV matches the references and the NDJSON result`, (t) => {
+    const got = analyzeBaseline(read(c.csv), c.options as any)
+    t.deepEqual(mismatches(got, expected(c), `${c.name}.csv`), [])
+    const fromNdjson = analyzeBaseline(read(c.ndjson), c.options as any)
+    for (const category of CATEGORIES) t.deepEqual(got[category], fromNdjson[category])
+  })
+}
+
+/** large_trend.json's generator: splitmix64, value_i = ((z >> 11) % 1000) + floor(3i / 1000). */
+function largeTrendValues(seed: bigint, n: number): number[] {
+  const M = (1n << 64n) - 1n
+  let state = seed
+  const out: number[] = []
+  for (let i = 0; i < n; i++) {
+    state = (state + 0x9e3779b97f4a7c15n) & M
+    let z = state
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M
+    z = z ^ (z >> 31n)
+    out.push(Number((z >> 11n) % 1000n) + Math.floor((i * 3) / 1000))
+  }
+  return out
+}
+
+test('baseline trend on the first 3,000 values of large_trend.json matches pymannkendall', (t) => {
+  const fixture = JSON.parse(read('large_trend.json').toString('utf8'))
+  const { seed, firstValues, sumValues3000 } = fixture.generator
+  const x = largeTrendValues(BigInt(seed), 3000)
+  t.deepEqual(x.slice(0, firstValues.length), firstValues)
+  t.is(x.reduce((a, b) => a + b, 0), sumValues3000)
+
+  const want = fixture.prefix3000
+  const got = mannKendall(x, 0.05) as Record<string, unknown> | null
+  t.truthy(got)
+  for (const key of Object.keys(want).filter((k) => k !== 'description')) {
+    const rule = RULES.trend![key]!
+    t.true(close(got![key], want[key], rule), `${key}: got ${got![key]}, expected ${want[key]}`)
+  }
+})
+
+test('baseline: a bad line fails with its line number, or is skipped and counted', (t) => {
+  const input = '{"series":"a","ts":1,"value":1}\n{"series":"a","ts":2,"value":"x"}\n{"series":"a","ts":3,"value":2}\n'
+  const err = t.throws(() => analyzeBaseline(input), { instanceOf: ParseError })
+  t.is(err?.line, 2)
+  t.regex(err!.message, /"value"/)
+  const skipped = analyzeBaseline(input, { onBadLine: 'skip' })
+  t.is(skipped.stats.points, 2)
+  t.is(skipped.stats.badLines, 1)
+  t.deepEqual(skipped.stats.badLineNumbers, [2])
+})
