@@ -20,7 +20,8 @@ const { values: v } = parseArgs({
     out: { type: 'string' },
     budget: { type: 'string' },
     'no-broker': { type: 'boolean', default: false },
-    'no-python': { type: 'boolean', default: false },
+    'no-python': { type: 'boolean' },
+    python: { type: 'boolean' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -32,7 +33,8 @@ if (v.help) {
                 (default bench/results, or bench/results/tmp with --quick)
   --budget MS   time a slow peer may spend before its total is estimated (default 8000, quick 300)
   --no-broker   skip the conclusions/s measurement against the local Kafka broker
-  --no-python   skip the Python references even when a Python with them is present`)
+  --no-python   skip the Python references even when a Python with them is present
+  --python      run them in --quick mode too (off there: each Python start costs seconds)`)
   process.exit(0)
 }
 
@@ -66,7 +68,7 @@ const threadRows = await threads(workloads.fleet, native)
 for (const r of threadRows) log(`  ${r.threads} thread(s): ${fmtTiming(r.timing)}`)
 
 section('native against the peers')
-const peers = await makePeers({ python: !v['no-python'], budgetMs: peerBudgetMs, log })
+const peers = await makePeers({ python: v.python ?? (!v['no-python'] && !quick), budgetMs: peerBudgetMs, log })
 const compareRows: CompareRow[] = await compare(Object.values(workloads), peers, { ...native, nativeTimeMs: native.timeMs, peerBudgetMs }, log)
 
 section('the boundary (fleet)')

@@ -37,29 +37,53 @@ export async function timeOnceAsync(fn: () => Promise<unknown>): Promise<number>
 }
 
 /**
- * Runs `run(k)` on a growing part k of a workload of size `full` (k units: series, or points of
- * one series) until one run takes at least a quarter of `budgetMs` or k reaches `full`.
- * Reaching `full` gives a measurement; otherwise the total is estimated from the last two sizes
- * with the fitted power law t ~ k^e (e clamped to [1, 3]), and the estimate says so.
+ * Measures a slow implementation on growing parts of a workload of size `full` (k units: series,
+ * or points of one series). `run(k)` returns the milliseconds of one run on part k, or a string
+ * saying why it could not run. After a warm-up on the smallest part (JIT; skipped for runners
+ * that time themselves in a fresh process), k grows (at most 4x a
+ * step) until one run takes a quarter of `budgetMs` or k reaches `full`. Reaching `full` is a
+ * measurement. Otherwise the total is an estimate: linear in series (they are independent and
+ * alike), or for points the power law t ~ k^e fitted on the last two sizes (e in [1, 3]); the
+ * estimate says which.
  */
-export function budgeted(run: (k: number) => unknown, full: number, start: number, budgetMs: number, unit: string): Timing {
-  let k = Math.min(start, full)
+export async function budgeted(
+  run: (k: number) => Promise<number | string> | number | string,
+  w: { full: number; unit: 'series' | 'points' },
+  budgetMs: number,
+  warmup = true,
+): Promise<{ timing?: Timing; skipped?: string }> {
+  const first = w.unit === 'series' ? 1 : Math.min(w.full, 500)
+  const warm = warmup ? await run(first) : 0
+  if (typeof warm === 'string') return { skipped: warm }
+  let k = first
   let prev: { k: number; ms: number } | undefined
   for (;;) {
-    const ms = timeOnce(() => run(k))
-    if (k === full) return { ms, runs: 1 }
-    if (ms >= budgetMs / 4) {
-      const e = prev && prev.ms > 0 ? Math.min(3, Math.max(1, Math.log(ms / prev.ms) / Math.log(k / prev.k))) : 1
-      return {
-        ms: ms * (full / k) ** e,
-        runs: 1,
-        estimate: { measuredMs: ms, on: `${k.toLocaleString('en-US')} of ${full.toLocaleString('en-US')} ${unit}`, method: `t ~ n^${e.toFixed(2)}` },
-      }
+    const ms = await run(k)
+    if (typeof ms === 'string') {
+      if (!prev) return { skipped: ms }
+      return estimate(prev, undefined, w, `${ms} at ${k.toLocaleString('en-US')} ${w.unit}`)
     }
+    if (k === w.full) return { timing: { ms, runs: 1 } }
+    if (ms >= budgetMs / 4 && (prev || w.unit === 'series')) return estimate({ k, ms }, prev, w)
     prev = { k, ms }
-    // grow towards a run of about budget/4, at most 4x per step
-    const next = Math.ceil(k * Math.min(4, Math.max(1.5, budgetMs / 4 / Math.max(ms, 0.1))))
-    k = Math.min(full, next)
+    k = Math.min(w.full, Math.ceil(k * Math.min(4, Math.max(2, budgetMs / 4 / Math.max(ms, 0.1)))))
+  }
+}
+
+function estimate(
+  last: { k: number; ms: number },
+  before: { k: number; ms: number } | undefined,
+  w: { full: number; unit: 'series' | 'points' },
+  why?: string,
+): { timing: Timing } {
+  const e = w.unit === 'series' || !before ? 1 : Math.min(3, Math.max(1, Math.log(last.ms / before.ms) / Math.log(last.k / before.k)))
+  const method = w.unit === 'series' ? 'linear in series' : `t ~ n^${e.toFixed(2)}${before ? '' : ' (one size only)'}`
+  return {
+    timing: {
+      ms: last.ms * (w.full / last.k) ** e,
+      runs: 1,
+      estimate: { measuredMs: last.ms, on: `${last.k.toLocaleString('en-US')} of ${w.full.toLocaleString('en-US')} ${w.unit}`, method: why ? `${method}; stopped: ${why}` : method },
+    },
   }
 }
 

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs'
 
 import { parseBatch } from '../baseline/index.js'
-import { budgeted, type Timing } from '../lib/measure.js'
+import { budgeted, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
 import type { Analysis } from '../sections/compare.js'
 import { hampelPeer, senSlopePeer, summaryPeer } from './js-libs.js'
@@ -22,38 +22,39 @@ function jsLib(name: string, analysis: Analysis, perSeries: (id: string, ts: num
   return {
     name,
     supports: (a) => a === analysis,
-    async measure(w, _a, budgetMs) {
-      const run = (k: number) => {
-        for (const s of parseBatch(w.part(k)).series) perSeries(s.id, s.ts, s.values)
-      }
-      return { timing: budgeted(run, w.full, w.unit === 'series' ? 1 : 1_000, budgetMs, w.unit) }
-    },
+    measure: (w, _a, budgetMs) =>
+      budgeted(
+        (k) =>
+          timeOnce(() => {
+            for (const s of parseBatch(w.part(k)).series) perSeries(s.id, s.ts, s.values)
+          }),
+        w,
+        budgetMs,
+      ),
   }
 }
 
-function python(budgetMs: number, log: (line: string) => void): Peer {
+/** The Python references on parts of the workload written to files; their own timing, parse excluded. */
+function python(budgetMs: number): Peer {
   const seconds = Math.max(10, (budgetMs / 1000) * 1.5)
   return {
     name: 'Python references (parse excluded)',
     supports: () => true,
-    async measure(w, a, _budgetMs) {
-      const once = async (file: string) => runPythonPeer({ file, category: a, budgetSeconds: seconds })
-      const r = await once(w.file)
-      if (r.status === 'skipped') return { skipped: r.reason }
-      if (r.status === 'failed') return { skipped: r.message }
-      const total = (x: typeof r) => x.categories.reduce((s, c) => s + c.seconds, 0) * 1000
-      if (r.status === 'ok') return { timing: { ms: total(r), runs: 1 } }
-      if (w.unit !== 'series') return { skipped: `${r.message}; pymannkendall and ruptures grow faster than linearly in n, so no estimate is made` }
-      // series are independent and alike: a tenth of them, scaled linearly
-      const k = Math.max(1, Math.floor(w.full / 10))
-      const file = w.file.replace(/\.ndjson$/, `.part${k}.ndjson`)
-      writeFileSync(file, w.part(k))
-      const part = await once(file)
-      if (part.status !== 'ok') return { skipped: `${r.message}; on ${k} series too: ${part.status === 'skipped' ? part.reason : part.message}` }
-      const measuredMs = total(part)
-      log(`    (python: the whole ${w.name} did not finish in ${seconds} s; measured on ${k} series)`)
-      return { timing: { ms: measuredMs * (w.full / k), runs: 1, estimate: { measuredMs, on: `${k.toLocaleString('en-US')} of ${w.full.toLocaleString('en-US')} series`, method: 'linear in series' } } }
-    },
+    measure: (w, a, _budgetMs) =>
+      budgeted(
+        async (k) => {
+          const file = k >= w.full ? w.file : w.file.replace(/\.ndjson$/, `.part${k}.ndjson`)
+          if (k < w.full) writeFileSync(file, w.part(k))
+          const r = await runPythonPeer({ file, category: a, budgetSeconds: seconds })
+          if (r.status === 'skipped') return r.reason
+          if (r.status !== 'ok') return r.message ?? r.status
+          // the changepoint's Hampel cleaning counts, as it does for the engine and the baseline
+          return r.categories.reduce((sum, c) => sum + c.seconds + (c.cleanSeconds ?? 0), 0) * 1000
+        },
+        w,
+        budgetMs,
+        false,
+      ),
   }
 }
 
@@ -64,7 +65,7 @@ export async function peers(o: { python: boolean; budgetMs: number; log: (line: 
     jsLib('ml-regression-theil-sen (slope only)', 'trend', (_id, _ts, values) => senSlopePeer(values)),
   ]
   if (!o.python) {
-    o.log('  Python references: skipped (--no-python)')
+    o.log('  Python references: skipped (--no-python; the default of --quick, where each Python start costs seconds; __test__/python-peer.spec.ts checks the peer)')
     return list
   }
   const stack = await findPython()
@@ -73,5 +74,5 @@ export async function peers(o: { python: boolean; budgetMs: number; log: (line: 
     return list
   }
   o.log(`  Python references: ${stack.python} (${JSON.stringify(stack.versions)})`)
-  return [...list, python(o.budgetMs, o.log)]
+  return [...list, python(o.budgetMs)]
 }

@@ -3,7 +3,7 @@
 // references. Every implementation gets the same NDJSON bytes, so parsing is included.
 import { analyze, analyzeNative } from '../../index.js'
 import { analyzeBaseline, type Category } from '../baseline/index.js'
-import { budgeted, median, type Timing } from '../lib/measure.js'
+import { budgeted, median, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
 import type { Peer } from '../peers/registry.js'
 
@@ -34,7 +34,7 @@ const categoriesOf = (a: Analysis): Category[] => (a === 'all' ? ['summary', 'an
  * number of conclusions of each category, or the run stops (the property tests check values).
  */
 function agree(w: Workload, options: { categories: Category[] }): void {
-  const part = w.part(w.unit === 'series' ? Math.min(w.full, 25) : Math.min(w.full, 5_000))
+  const part = w.part(w.unit === 'series' ? Math.min(w.full, 4) : Math.min(w.full, 3_000))
   const a = analyzeNative(part, options)
   const b = analyzeBaseline(part, options)
   for (const c of options.categories) {
@@ -49,16 +49,17 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
   for (const w of workloads) {
     for (const analysis of ANALYSES) {
       const options = { categories: categoriesOf(analysis) }
+      let since = performance.now()
       const push = (impl: string, r: { timing?: Timing; skipped?: string }) => {
         rows.push({ workload: w.name, analysis, impl, ...r })
-        log(`  ${w.name.padEnd(5)} ${analysis.padEnd(11)} ${impl.padEnd(26)} ${r.timing ? `${r.timing.ms.toFixed(1)} ms${r.timing.estimate ? ` (estimated from ${r.timing.estimate.on})` : ''}` : `skipped: ${r.skipped}`}`)
+        const took = ((performance.now() - since) / 1000).toFixed(1)
+        since = performance.now()
+        log(`  [${took.padStart(5)} s] ${w.name.padEnd(5)} ${analysis.padEnd(11)} ${impl.padEnd(26)} ${r.timing ? `${r.timing.ms.toFixed(1)} ms${r.timing.estimate ? ` (estimated from ${r.timing.estimate.on})` : ''}` : `skipped: ${r.skipped}`}`)
       }
       push('conclude analyzeNative', { timing: await median(`${w.name} ${analysis} sync`, () => analyzeNative(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
       push('conclude analyze (async)', { timing: await median(`${w.name} ${analysis} async`, () => analyze(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
       agree(w, options)
-      push('TypeScript baseline', {
-        timing: budgeted((k) => analyzeBaseline(w.part(k), options), w.full, w.unit === 'series' ? 1 : 1_000, s.peerBudgetMs, w.unit),
-      })
+      push('TypeScript baseline', await budgeted((k) => timeOnce(() => analyzeBaseline(w.part(k), options)), w, s.peerBudgetMs))
       for (const peer of peers) {
         if (!peer.supports(analysis)) continue
         push(peer.name, await peer.measure(w, analysis, s.peerBudgetMs))
