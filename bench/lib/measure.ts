@@ -40,7 +40,7 @@ export async function timeOnceAsync(fn: () => Promise<unknown>): Promise<number>
  * Measures a slow implementation on growing parts of a workload of size `full` (k units: series,
  * or points of one series). `run(k)` returns the milliseconds of one run on part k, or a string
  * saying why it could not run. After a warm-up on the smallest part (JIT; skipped for runners
- * that time themselves in a fresh process), k grows (at most 4x a
+ * that time themselves in a fresh process), k grows (by at most `maxGrowth` a
  * step) until one run takes a quarter of `budgetMs` or k reaches `full`. Reaching `full` is a
  * measurement. Otherwise the total is an estimate: linear in series (they are independent and
  * alike), or for points the power law t ~ k^e fitted on the last two sizes (e in [1, 3]); the
@@ -50,7 +50,7 @@ export async function budgeted(
   run: (k: number) => Promise<number | string> | number | string,
   w: { full: number; unit: 'series' | 'points' },
   budgetMs: number,
-  warmup = true,
+  { warmup = true, maxGrowth = 4 } = {},
 ): Promise<{ timing?: Timing; skipped?: string }> {
   const first = w.unit === 'series' ? 1 : Math.min(w.full, 500)
   const warm = warmup ? await run(first) : 0
@@ -66,7 +66,7 @@ export async function budgeted(
     if (k === w.full) return { timing: { ms, runs: 1 } }
     if (ms >= budgetMs / 4 && (prev || w.unit === 'series')) return estimate({ k, ms }, prev, w)
     prev = { k, ms }
-    k = Math.min(w.full, Math.ceil(k * Math.min(4, Math.max(2, budgetMs / 4 / Math.max(ms, 0.1)))))
+    k = Math.min(w.full, Math.ceil(k * Math.min(maxGrowth, Math.max(2, budgetMs / 4 / Math.max(ms, 0.1)))))
   }
 }
 
