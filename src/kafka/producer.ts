@@ -3,6 +3,9 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
+// Before any consumer fetches: kafkajs's read_committed filter can let aborted records through.
+import './read-committed.js'
+
 import { CompressionTypes, Kafka, logLevel, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
