@@ -59,7 +59,13 @@ test.serial('against the broker: a read_committed kafkajs consumer sees no recor
   const admin = kafka.admin()
   await admin.connect()
   t.teardown(() => admin.disconnect())
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+  // createTopics' own wait for leaders can give up under load ("does not host this topic-partition"): poll, with a deadline.
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }).catch(() => {})
+  const until = performance.now() + 30_000
+  while (!(await admin.fetchTopicOffsets(topic).then(() => true, () => false))) {
+    if (performance.now() > until) throw new Error(`topic ${topic} not ready within 30 s`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
   const producer = (id: string) => kafka.producer({ transactionalId: `${topic}-${id}`, idempotent: true, maxInFlightRequests: 1 })
   const [p1, p2, p3] = [producer('early'), producer('late'), producer('ok')]
   for (const p of [p1, p2, p3]) await p.connect()
