@@ -194,11 +194,21 @@ test.serial('a worker killed with SIGKILL mid-run: its units go to another worke
   t.deepEqual([...new Set(publishedConclusions(records))].sort(), [...new Set(want)].sort())
 })
 
-/** Calls `act` once the primary `pid` has `n` worker children, after `delayMs`. */
+/**
+ * Calls `act` once (and only once) the primary `pid` has `n` worker children, after `delayMs`.
+ * One `pgrep` at a time: under load a poll can outlast the 50 ms tick, and two polls that both
+ * saw the workers used to fire `act` twice (two SIGTERMs, which the primary takes as "stop now").
+ */
 function whenWorkers(pid: number, n: number, delayMs: number, act: () => void): void {
+  let polling = false
+  let fired = false
   const timer = setInterval(() => {
+    if (polling || fired) return
+    polling = true
     execFile('pgrep', ['-P', String(pid)], (err, stdout) => {
-      if (err || stdout.split('\n').filter(Boolean).length < n) return
+      polling = false
+      if (fired || err || stdout.split('\n').filter(Boolean).length < n) return
+      fired = true
       clearInterval(timer)
       setTimeout(act, delayMs).unref()
     })

@@ -5,6 +5,9 @@ import { promisify } from 'node:util'
 
 import { Kafka, logLevel } from 'kafkajs'
 
+// Readers here are read_committed: without this, kafkajs can hand out records of aborted transactions.
+import '../../src/kafka/read-committed.js'
+
 const run = promisify(execFile)
 export const ROOT = join(import.meta.dirname, '..', '..')
 export const KAFKA_SH = join(ROOT, 'scripts', 'kafka.sh')

@@ -3,6 +3,9 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
+// Before any consumer fetches: kafkajs's read_committed filter can let aborted records through.
+import './read-committed.js'
+
 import { CompressionTypes, Kafka, logLevel, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
@@ -152,12 +155,19 @@ export class ProcessProducer {
         await admin.connect()
         await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true }).catch((e) => {
           // Another worker may have created them a moment earlier.
-          const exists = (x: any) => x?.type === 'TOPIC_ALREADY_EXISTS'
-          if (!(exists(e) || (Array.isArray(e?.errors) && e.errors.every(exists)))) throw e
+          // Or it is being created and its metadata lags (waitForLeaders gave up): the polls below wait for it.
+          const settling = (x: any): boolean =>
+            ['TOPIC_ALREADY_EXISTS', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(x?.type) || (x?.originalError !== undefined && settling(x.originalError))
+          if (!(settling(e) || (Array.isArray(e?.errors) && e.errors.every(settling)))) throw e
         })
         while (!signal.aborted) {
-          const { topics: meta } = await admin.fetchTopicMetadata({ topics: missing })
-          if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break
+          // A topic another worker created a moment ago can still answer "does not host this
+          // topic-partition": not yet, ask again (within the deadline).
+          const meta = await admin.fetchTopicMetadata({ topics: missing }).then(
+            (m) => m.topics,
+            () => undefined,
+          )
+          if (meta?.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break
           await new Promise((r) => setTimeout(r, 100))
         }
         // A leader in the metadata is not yet a partition its broker serves: listing

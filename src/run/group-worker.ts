@@ -16,6 +16,12 @@ import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-
 import { workerMetrics } from './metrics.js'
 import type { WireError } from './protocol.js'
 
+/** CONCLUDE_TRACE=1: one stderr line per transaction step, join and offset wait (debugging exactly once). */
+const TRACE = !!process.env.CONCLUDE_TRACE
+function trace(what: string): void {
+  if (TRACE) process.stderr.write(`trace ${new Date().toISOString()} ${process.pid} ${what}\n`)
+}
+
 function send(message: FromGroupWorker): void {
   if (process.connected) process.send?.(message)
 }
@@ -102,8 +108,11 @@ async function handle(topic: string, partition: number, message: KafkaMessage, h
         heartbeat().catch((e) => {
           throw new NotAMember(e)
         })
+      trace(`txn-begin p${partition} o${message.offset}`)
       await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
+      trace(`txn-committed p${partition} o${message.offset}`)
     } catch (e) {
+      trace(`txn-failed p${partition} o${message.offset}: ${(e as Error).message}`)
       metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'transaction' })
       throw e
     }
@@ -145,6 +154,7 @@ async function awaitStableOffsets(): Promise<void> {
   if (!config.exactlyOnce || unstable.size === 0) return
   const admin = producer.client().admin()
   const brokers = config.brokers.join(',')
+  trace(`stable-wait ${[...unstable].map(([p, o]) => `p${p}:${o}`).join(',')}`)
   try {
     await withDeadline('kafka offset fetch from', brokers, config.commitTimeoutMs, async (signal) => {
       await admin.connect()
@@ -161,6 +171,7 @@ async function awaitStableOffsets(): Promise<void> {
     metrics.errors.inc({ kind: 'commit' })
     process.stderr.write(`conclude: worker ${process.pid}: committed offsets not yet visible: ${(e as Error).message}\n`)
   } finally {
+    trace(`stable-done left ${unstable.size}`)
     await withDeadline('kafka disconnect from', brokers, 2_000, () => admin.disconnect()).catch(() => {})
   }
 }
@@ -193,6 +204,7 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     const partitions = (e.payload.memberAssignment[c.topic] ?? []).slice().sort((a, b) => a - b)
     metrics.lag.reset()
     metrics.assigned.set(partitions.length)
+    trace(`joined member ${e.payload.memberId} partitions [${partitions.join(',')}]`)
     send({ type: 'joined', pid: process.pid, partitions })
   })
   cons.on(cons.events.CRASH, (e) => {
@@ -214,6 +226,7 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: c.exactlyOnce ? 1 : c.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      trace(`batch p${batch.partition} first ${batch.firstOffset()} n ${batch.messages.length}`)
       try {
         for (const message of batch.messages) {
           if (!isRunning() || isStale() || stopping) break

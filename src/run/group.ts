@@ -10,6 +10,7 @@ import type { Server } from 'node:http'
 
 import { CATEGORIES, type Category } from '../kafka/topics.js'
 import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
+import { sendToWorker } from './ipc.js'
 import { primaryMetrics, serveMetrics } from './metrics.js'
 
 export interface GroupRunOptions {
@@ -115,9 +116,7 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
             pending.delete(id)
             resolve(m)
           })
-          try {
-            slot.child.send({ type: 'metrics', id } satisfies ToGroupWorker)
-          } catch {
+          if (!sendToWorker(slot.child, { type: 'metrics', id } satisfies ToGroupWorker)) {
             clearTimeout(timer)
             pending.delete(id)
             resolve(undefined)
@@ -146,8 +145,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     reports.push(report)
     slots.set(index, slot)
     refreshGauges()
-    child.send({ type: 'config', config: { ...o.worker, transactionalId: txnId(index) } } satisfies ToGroupWorker)
-    // A send to a worker that just died fails here, not as an exception: its exit handles the rest.
+    // A worker that dies before reading its config is restarted by the exit handler.
+    sendToWorker(child, { type: 'config', config: { ...o.worker, transactionalId: txnId(index) } } satisfies ToGroupWorker)
     child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
     child.on('message', (m: FromGroupWorker) => {
       switch (m.type) {
@@ -215,11 +214,7 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     refreshGauges()
     if (slots.size === 0) return finish()
     for (const slot of slots.values()) {
-      try {
-        slot.child.send({ type: 'drain' } satisfies ToGroupWorker)
-      } catch {
-        slot.child.kill('SIGKILL')
-      }
+      if (!sendToWorker(slot.child, { type: 'drain' } satisfies ToGroupWorker)) slot.child.kill('SIGKILL')
     }
     killTimer = setTimeout(() => {
       for (const slot of slots.values()) {

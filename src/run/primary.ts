@@ -12,6 +12,7 @@ import { splitUnits, type AnalyzeOptions } from '../../index.js'
 import { currentProcessProducer } from '../kafka/producer.js'
 import { writeStdout } from '../sink/file.js'
 import { CATEGORIES, type Category } from '../kafka/topics.js'
+import { sendToWorker } from './ipc.js'
 import type { FromWorker, SinkSpec, ToWorker, WireError } from './protocol.js'
 
 export interface RunOptions {
@@ -206,7 +207,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
         unit.attempts++
         slot.inFlight.set(unit.id, { unit, since: performance.now() })
         slot.report.units++
-        slot.child.send({ type: 'unit', id: unit.id, data: unit.data } satisfies ToWorker)
+        // A worker that just died: its exit handler retries the unit with the others it had.
+        sendToWorker(slot.child, { type: 'unit', id: unit.id, data: unit.data } satisfies ToWorker)
       }
     }
     if (queue.length && slots.size === 0) {
@@ -231,7 +233,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
     }
     reports.push(slot.report)
     slots.add(slot)
-    child.send({ type: 'config', config: { sink: o.sink, analysis: o.analysis } } satisfies ToWorker)
+    sendToWorker(child, { type: 'config', config: { sink: o.sink, analysis: o.analysis } } satisfies ToWorker)
+    child.on('error', (e) => o.log(`worker ${slot.pid}: ${e.message}`))
     child.on('message', (m: FromWorker) => {
       switch (m.type) {
         case 'ready':
@@ -393,11 +396,7 @@ async function drainWorkers(slots: Set<Slot>, ms: number): Promise<void> {
         if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve()
         slot.child.once('exit', () => resolve())
         slot.drained = true
-        try {
-          slot.child.send({ type: 'drain' } satisfies ToWorker)
-        } catch {
-          slot.child.kill('SIGKILL')
-        }
+        if (!sendToWorker(slot.child, { type: 'drain' } satisfies ToWorker)) slot.child.kill('SIGKILL')
       }),
   )
   const timer = setTimeout(() => {
