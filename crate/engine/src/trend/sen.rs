@@ -67,8 +67,6 @@
 //! Infinite values are handled exactly: their pairs' quotients are +-inf (or
 //! NaN for two infinities of the same sign) and only shift the target ranks.
 
-use std::cmp::Ordering;
-
 use rayon::prelude::*;
 
 use super::msort::{self, Sink};
@@ -251,36 +249,57 @@ const REL_50: f64 = f64::from_bits((1023 - 50) << 52);
 const ABS_1058: f64 = f64::from_bits(1 << (1074 - 1058));
 const ABS_1060: f64 = f64::from_bits(1 << (1074 - 1060));
 
+/// The key of a float in its total order (`f64::total_cmp`) as an `i64`:
+/// negative floats get their magnitude bits flipped. An involution.
+#[inline(always)]
+pub(super) fn ord_key(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// The float of an [`ord_key`].
+#[inline(always)]
+pub(super) fn from_key(k: i64) -> f64 {
+    f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
+}
+
 /// Selects the given ranks (ascending; consecutive or repeated ranks are
 /// cheap) of `qs` by quickselect, in the total order of floats.
 fn select_ranks(qs: &mut [f64], ranks: &[usize]) -> Vec<f64> {
+    let mut keys: Vec<i64> = qs.iter().map(|&q| ord_key(q)).collect();
+    select_key_ranks(&mut keys, ranks)
+}
+
+/// [`select_ranks`] over the [`ord_key`]s of the floats: integer comparisons
+/// are cheaper than `total_cmp`, which transforms both operands each time.
+fn select_key_ranks(keys: &mut [i64], ranks: &[usize]) -> Vec<f64> {
     let mut out = Vec::with_capacity(ranks.len());
-    // qs[..done] holds the `done` smallest values, qs[done - 1] the largest of them.
+    // keys[..done] holds the `done` smallest values, keys[done - 1] the largest of them.
     let mut done = 0usize;
     for &k in ranks {
-        if k >= qs.len() {
+        if k >= keys.len() {
             out.push(f64::NAN);
         } else if done > 0 && k == done - 1 {
-            out.push(qs[k]);
+            out.push(from_key(keys[k]));
         } else if k == done && done > 0 {
             // The next rank: the minimum of the rest, moved into place.
-            let rest = &mut qs[done..];
+            let rest = &mut keys[done..];
             let mut i = 0;
             for j in 1..rest.len() {
-                if rest[j].total_cmp(&rest[i]) == Ordering::Less {
+                if rest[j] < rest[i] {
                     i = j;
                 }
             }
             rest.swap(0, i);
-            out.push(qs[k]);
+            out.push(from_key(keys[k]));
             done = k + 1;
         } else if k >= done {
-            let (_, v, _) = qs[done..].select_nth_unstable_by(k - done, f64::total_cmp);
-            out.push(*v);
+            let (_, v, _) = keys[done..].select_nth_unstable(k - done);
+            out.push(from_key(*v));
             done = k + 1;
         } else {
-            let (_, v, _) = qs.select_nth_unstable_by(k, f64::total_cmp);
-            out.push(*v);
+            let (_, v, _) = keys.select_nth_unstable(k);
+            out.push(from_key(*v));
             done = k + 1;
         }
     }
@@ -774,10 +793,10 @@ impl Sink for SampleSink {
     }
 }
 
-/// All quotients of the band.
+/// All quotients of the band, as [`ord_key`]s.
 struct CollectSink<'a> {
     tbl: &'a [(f64, f64)],
-    out: Vec<f64>,
+    out: Vec<i64>,
 }
 
 impl Sink for CollectSink<'_> {
@@ -790,7 +809,7 @@ impl Sink for CollectSink<'_> {
     #[inline]
     fn block(&mut self, left: &[u32], right: u32) {
         let tbl = self.tbl;
-        self.out.extend(left.iter().map(|&l| band_q(tbl, l, right)));
+        self.out.extend(left.iter().map(|&l| ord_key(band_q(tbl, l, right))));
     }
 }
 
@@ -816,11 +835,19 @@ fn is_below<M: Model>(model: &M, bound: &Bound<M::T>, a: u32, b: u32) -> bool {
 /// A sampled pair: its quotient and two handles, the points' ids or (for
 /// band samples) their ranks under the upper cut.
 type Sample = (f64, u32, u32);
+/// A [`Sample`] with the quotient as its [`ord_key`] (cheaper to select on).
+type KeyedSample = (i64, u32, u32);
 
 /// Samples pairs uniformly from the band: about `cx.sample_first` from all
 /// pairs, else about `cx.sample` by Bernoulli sampling of the band's
 /// inversions. The flag tells whether the handles are ranks under `hi`.
-fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rng: &mut Rng) -> (Vec<Sample>, bool) {
+fn sample_band<M: Model>(
+    cx: &Ctx,
+    model: &M,
+    lo: &Cut<M::T>,
+    hi: &Cut<M::T>,
+    rng: &mut Rng,
+) -> (Vec<KeyedSample>, bool) {
     let pts = model.pts();
     let m = cx.m as u64;
     let u = hi.below.saturating_sub(lo.below);
@@ -832,7 +859,7 @@ fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rn
         let tries = (r * (cx.n_pairs as f64 / u.max(1) as f64)).ceil() as usize;
         let seed = rng.next();
         const CHUNK: usize = 1 << 16;
-        let chunk = |c: usize| -> Vec<Sample> {
+        let chunk = |c: usize| -> Vec<KeyedSample> {
             let mut g = Rng::new(seed ^ (c as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
             let len = CHUNK.min(tries - c * CHUNK);
             // Draw first, then load: branch-free draws keep the random memory
@@ -845,7 +872,7 @@ fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rn
                     (a.min(b) as u32, a.max(b) as u32)
                 })
                 .collect();
-            let q = |&(a, b): &(u32, u32)| (pts.q(a as usize, b as usize), a, b);
+            let q = |&(a, b): &(u32, u32)| (ord_key(pts.q(a as usize, b as usize)), a, b);
             if whole {
                 pairs.iter().map(q).collect()
             } else {
@@ -857,7 +884,7 @@ fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rn
             }
         };
         let chunks = tries.div_ceil(CHUNK);
-        let parts: Vec<Vec<Sample>> =
+        let parts: Vec<Vec<KeyedSample>> =
             if cx.par { (0..chunks).into_par_iter().map(chunk).collect() } else { (0..chunks).map(chunk).collect() };
         // Usually a single chunk: move it rather than copy it (the copy of a
         // fresh 200 kB vector was a tenth of a 1,440-point series' time).
@@ -873,12 +900,13 @@ fn sample_band<M: Model>(cx: &Ctx, model: &M, lo: &Cut<M::T>, hi: &Cut<M::T>, rn
     msort::enumerate_inversions(&mut seq, &mut sink, cx.par);
     drop(seq);
     let tbl = &bs.tbl;
-    let q = |&(ra, rb): &(u32, u32)| (band_q(tbl, ra, rb), ra, rb);
+    let q = |&(ra, rb): &(u32, u32)| (ord_key(band_q(tbl, ra, rb)), ra, rb);
     let out = if cx.par { sink.out.par_iter().map(q).collect() } else { sink.out.iter().map(q).collect() };
     (out, true)
 }
 
-fn collect_band<T: Sync>(cx: &Ctx, pts: &Pts, lo: &Cut<T>, hi: &Cut<T>) -> Vec<f64> {
+/// The band's quotients, as [`ord_key`]s.
+fn collect_band<T: Sync>(cx: &Ctx, pts: &Pts, lo: &Cut<T>, hi: &Cut<T>) -> Vec<i64> {
     let mut bs = band_seq(cx, pts, lo, hi);
     let mut sink = CollectSink { tbl: &bs.tbl, out: Vec::with_capacity((hi.below.saturating_sub(lo.below)) as usize) };
     let mut seq = std::mem::take(&mut bs.seq);
@@ -966,18 +994,18 @@ fn search<M: Model>(
         let (t1, t2) = (expected(k1), expected(k2 + 1));
         let j_lo = t1 - DELTA * sd(t1) - 1.0;
         let j_hi = t2 + DELTA * sd(t2) + 1.0;
-        let by_q = |a: &(f64, u32, u32), b: &(f64, u32, u32)| a.0.total_cmp(&b.0);
+        let by_q = |p: &KeyedSample| p.0;
         // The picked samples, with their handles turned into point ids.
-        let ids = |p: Sample| -> Sample {
+        let ids = |p: KeyedSample| -> Sample {
             let (a, b) = if by_rank { (hi.perm[p.1 as usize], hi.perm[p.2 as usize]) } else { (p.1, p.2) };
-            (p.0, a.min(b), a.max(b))
+            (from_key(p.0), a.min(b), a.max(b))
         };
-        let lo_pick = (j_lo >= 0.0).then(|| ids(*samples.select_nth_unstable_by(j_lo as usize, by_q).1));
+        let lo_pick = (j_lo >= 0.0).then(|| ids(*samples.select_nth_unstable_by_key(j_lo as usize, by_q).1));
         // After the first selection the second order statistic is to its right.
         let right_from = if j_lo >= 0.0 { j_lo as usize + 1 } else { 0 };
         let hi_pick = (j_hi < s as f64).then(|| {
             let j = (j_hi as usize).max(right_from);
-            ids(*samples[right_from..].select_nth_unstable_by(j - right_from, by_q).1)
+            ids(*samples[right_from..].select_nth_unstable_by_key(j - right_from, by_q).1)
         });
         drop(samples);
         let tie = match (lo_pick, hi_pick) {
@@ -1099,7 +1127,7 @@ fn finish<M: Model>(
         return if M::EXACT { None } else { stream_band(cx, model, ranks, lo, hi, None, out) };
     }
     let rel: Vec<usize> = ranks.iter().map(|&k| (k - lo.below) as usize).collect();
-    let vals = select_ranks(&mut qs, &rel);
+    let vals = select_key_ranks(&mut qs, &rel);
     drop(qs);
     let (qb, qa) = (model.q_below(&lo.bound), model.q_above(&hi.bound));
     let mut unproven = Vec::new();
