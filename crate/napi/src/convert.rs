@@ -1,9 +1,8 @@
 //! Options in, results out: the JS shapes of the engine's types (these
 //! structs generate `index.d.ts`).
 
-use conclude_engine::engine::{Analysis, Stats};
+use conclude_engine::engine::Stats;
 use conclude_engine::options::{BadLinePolicy, Category, Format, Options};
-use conclude_engine::output::{for_each, Conclusion};
 use conclude_engine::Error as EngineError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -275,76 +274,5 @@ impl From<&Stats> for AnalysisStats {
                 trend_ms: ms(t.trend),
             },
         }
-    }
-}
-
-impl From<Analysis> for AnalysisResult {
-    fn from(a: Analysis) -> Self {
-        let mut r = AnalysisResult {
-            summary: Vec::new(),
-            anomaly: Vec::new(),
-            changepoint: Vec::new(),
-            trend: Vec::new(),
-            stats: AnalysisStats::from(&a.stats),
-        };
-        for category in Category::ALL {
-            if !a.options.wants(category) {
-                continue;
-            }
-            for_each(&a, category, |series, c| {
-                let series = series.to_string();
-                match c {
-                    Conclusion::Summary(s) => r.summary.push(SummaryConclusion {
-                        series,
-                        count: s.count as u32,
-                        missing: s.missing as u32,
-                        min: s.min,
-                        max: s.max,
-                        mean: s.mean,
-                        std: s.std,
-                        p50: s.p50,
-                        p90: s.p90,
-                        p95: s.p95,
-                        p99: s.p99,
-                        first_ts: s.first_ts,
-                        last_ts: s.last_ts,
-                    }),
-                    Conclusion::Anomaly { ts, anomaly: x, params } => r.anomaly.push(AnomalyConclusion {
-                        series,
-                        index: x.index as u32,
-                        ts,
-                        value: x.value,
-                        median: x.median,
-                        mad: x.mad,
-                        score: x.score,
-                        half_window: params.half_window as u32,
-                        threshold: params.threshold,
-                    }),
-                    Conclusion::Changepoint { ts, changepoint: x } => r.changepoint.push(ChangepointConclusion {
-                        series,
-                        index: x.index as u32,
-                        ts,
-                        mean_before: x.mean_before,
-                        mean_after: x.mean_after,
-                        delta: x.delta,
-                        penalty: x.penalty,
-                    }),
-                    Conclusion::Trend(t) => r.trend.push(TrendConclusion {
-                        series,
-                        trend: t.trend.as_str().to_string(),
-                        h: t.h,
-                        p: t.p,
-                        z: t.z,
-                        tau: t.tau,
-                        s: t.s,
-                        var_s: t.var_s,
-                        slope: t.slope,
-                        intercept: t.intercept,
-                        n: t.n as u32,
-                    }),
-                }
-            });
-        }
-        r
     }
 }

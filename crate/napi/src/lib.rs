@@ -58,12 +58,18 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::r
 
 /// Analyses a batch synchronously: the work runs on the engine's thread pool
 /// while this thread waits. Throws a coded error on bad input or options.
-#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions")]
-pub fn analyze_native(env: Env, input: Unknown, options: Option<Object>) -> Result<AnalysisResult> {
-    let bytes = input::borrow(&env, &input)?;
-    let opts = convert::read_options(&env, options.as_ref())?;
+#[napi(
+    catch_unwind,
+    ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
+    ts_return_type = "AnalysisResult"
+)]
+pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
+    let bytes = input::borrow(env, &input)?;
+    let opts = convert::read_options(env, options.as_ref())?;
     let never = AtomicBool::new(false);
-    guarded(|| engine::analyze(bytes, &opts.engine, &never)).map(AnalysisResult::from).map_err(|e| js_error(&env, e))
+    let json = guarded(|| engine::analyze(bytes, &opts.engine, &never).map(|a| output::analysis_json(&a)))
+        .map_err(|e| js_error(env, e))?;
+    deliver::json_parse(env, &json)
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
@@ -78,7 +84,7 @@ pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) ->
         env,
         input,
         options,
-        |analysis| Ok(AnalysisResult::from(analysis)),
+        |analysis| Ok(deliver::prepare(analysis)),
         |r, env, cancel| deliver::deliver(env, r, cancel),
     )
 }
