@@ -22,6 +22,7 @@ const { values: v } = parseArgs({
     'no-broker': { type: 'boolean', default: false },
     'no-python': { type: 'boolean' },
     python: { type: 'boolean' },
+    'python-all': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -31,17 +32,18 @@ if (v.help) {
   --quick       small workloads and budgets: checks the harness end to end in under a minute
   --out DIR     where results.json, results.md and fleet.svg go
                 (default bench/results, or bench/results/tmp with --quick)
-  --budget MS   time a slow peer may spend before its total is estimated (default 8000, quick 300)
+  --budget MS   time a slow peer may spend before its total is estimated (default 6000, quick 300)
   --no-broker   skip the conclusions/s measurement against the local Kafka broker
   --no-python   skip the Python references even when a Python with them is present
-  --python      run them in --quick mode too (off there: each Python start costs seconds)`)
+  --python      run them in --quick mode too (off there: each Python start costs seconds)
+  --python-all  run them on every workload, not only fleet (minutes more)`)
   process.exit(0)
 }
 
 const quick = v.quick
 const out = v.out ?? join(import.meta.dirname, 'results', ...(quick ? ['tmp'] : []))
-const peerBudgetMs = Number(v.budget ?? (quick ? 300 : 8_000))
-const native = quick ? { minRuns: 2, timeMs: 50 } : { minRuns: 5, timeMs: 1_500 }
+const peerBudgetMs = Number(v.budget ?? (quick ? 300 : 6_000))
+const native = quick ? { minRuns: 2, timeMs: 50 } : { minRuns: 3, timeMs: 1_000 }
 const started = performance.now()
 const log = (line: string) => console.error(line)
 const section = (name: string) => log(`\n== ${name} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
@@ -68,7 +70,7 @@ const threadRows = await threads(workloads.fleet, native)
 for (const r of threadRows) log(`  ${r.threads} thread(s): ${fmtTiming(r.timing)}`)
 
 section('native against the peers')
-const peers = await makePeers({ python: v.python ?? (!v['no-python'] && !quick), budgetMs: peerBudgetMs, log })
+const peers = await makePeers({ python: v.python ?? (!v['no-python'] && !quick), pythonWorkloads: v['python-all'] ? undefined : ['fleet'], budgetMs: peerBudgetMs, log })
 const compareRows: CompareRow[] = await compare(Object.values(workloads), peers, { ...native, nativeTimeMs: native.timeMs, peerBudgetMs }, log)
 
 section('the boundary (fleet)')

@@ -98,6 +98,9 @@ export interface LoopDelay {
 export async function loopDelayDuring(job: () => Promise<unknown>): Promise<LoopDelay & { jobMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 })
   h.enable()
+  // let the sampling timer start, so a job that blocks from its first moment is seen
+  // (no reset() after this: the first delay after a reset is not recorded)
+  await new Promise((r) => setTimeout(r, 20))
   const t0 = performance.now()
   await job()
   const jobMs = performance.now() - t0

@@ -4,6 +4,9 @@ import type { Timing } from './measure.js'
 
 export function fmtMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '–'
+  if (ms >= 2 * 86_400_000) return `${(ms / 86_400_000).toFixed(0)} days`
+  if (ms >= 2 * 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
+  if (ms >= 180_000) return `${(ms / 60_000).toFixed(0)} min`
   if (ms >= 100_000) return `${(ms / 1000).toFixed(0)} s`
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`
   if (ms >= 1_000) return `${(ms / 1000).toFixed(2)} s`
@@ -40,7 +43,7 @@ export function compareTables(rows: CompareRow[]): string {
           if (!r) return 'n/a'
           if (!r.timing) return `skipped`
           const factor = native && impl !== NATIVE ? ` (${(r.timing.ms / native).toFixed(r.timing.ms / native >= 10 ? 0 : 1)}x)` : ''
-          return fmtTiming(r.timing) + factor
+          return fmtTiming(r.timing) + factor + (r.note ? ' †' : '')
         }),
       ]
     })
@@ -54,6 +57,7 @@ export function compareTables(rows: CompareRow[]): string {
     for (const r of estimates) notes.push(`  - ${r.workload} ${r.analysis}, ${r.impl}: ${fmtMs(r.timing!.estimate!.measuredMs)} on ${r.timing!.estimate!.on}, ${r.timing!.estimate!.method}`)
   }
   for (const r of skipped) notes.push(`- ${r.workload} ${r.analysis}, ${r.impl}: skipped, ${r.skipped}`)
+  for (const r of rows.filter((x) => x.note)) notes.push(`- † ${r.workload} ${r.analysis}, ${r.impl}: ${r.note}`)
   return out.join('\n\n') + (notes.length ? `\n\n${notes.join('\n')}` : '')
 }
 

@@ -11,7 +11,7 @@ import { findPython, runPythonPeer } from './python.js'
 
 export interface Peer {
   name: string
-  supports(a: Analysis): boolean
+  supports(a: Analysis, w: Workload): boolean
   measure(w: Workload, a: Analysis, budgetMs: number): Promise<{ timing?: Timing; skipped?: string }>
 }
 
@@ -35,12 +35,12 @@ function jsLib(name: string, analysis: Analysis, perSeries: (id: string, ts: num
 }
 
 /** The Python references on parts of the workload written to files; their own timing, parse excluded. */
-function python(budgetMs: number): Peer {
+function python(budgetMs: number, workloads?: string[]): Peer {
   // ruptures needs ~30 s for one 1,440-point series: let a first run show that
   const seconds = Math.max(40, (budgetMs / 1000) * 3)
   return {
     name: 'Python references (parse excluded)',
-    supports: (a) => a !== 'all',
+    supports: (a, w) => a !== 'all' && (!workloads || workloads.includes(w.name)),
     measure: (w, a, _budgetMs) =>
       budgeted(
         async (k) => {
@@ -60,7 +60,7 @@ function python(budgetMs: number): Peer {
   }
 }
 
-export async function peers(o: { python: boolean; budgetMs: number; log: (line: string) => void }): Promise<Peer[]> {
+export async function peers(o: { python: boolean; pythonWorkloads?: string[]; budgetMs: number; log: (line: string) => void }): Promise<Peer[]> {
   const list: Peer[] = [
     jsLib('simple-statistics', 'summary', (id, ts, values) => summaryPeer(id, ts, values)),
     jsLib('simple-statistics', 'anomaly', (id, ts, values) => hampelPeer(id, ts, values, HAMPEL)),
@@ -76,5 +76,6 @@ export async function peers(o: { python: boolean; budgetMs: number; log: (line: 
     return list
   }
   o.log(`  Python references: ${stack.python} (${JSON.stringify(stack.versions)})`)
-  return [...list, python(o.budgetMs)]
+  if (o.pythonWorkloads) o.log(`  (on ${o.pythonWorkloads.join(', ')} only; --python-all for every workload)`)
+  return [...list, python(o.budgetMs, o.pythonWorkloads)]
 }

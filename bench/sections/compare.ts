@@ -1,6 +1,8 @@
 // Per analysis and for all four together: the native engine (sync and async) against the
 // TypeScript baseline, the JS libraries users reach for and, when present, the Python
 // references. Every implementation gets the same NDJSON bytes, so parsing is included.
+import { totalmem } from 'node:os'
+
 import { analyze, analyzeNative } from '../../index.js'
 import { analyzeBaseline, type Category } from '../baseline/index.js'
 import { budgeted, median, timeOnce, type Timing } from '../lib/measure.js'
@@ -17,6 +19,20 @@ export interface CompareRow {
   timing?: Timing
   /** Why there is no figure. */
   skipped?: string
+  /** Why the figure is only an estimate of something that cannot run here. */
+  note?: string
+}
+
+/** Implementations whose Sen's slope sorts or stores all n(n-1)/2 pairwise slopes. */
+const ALL_PAIRS = ['TypeScript baseline', 'ml-regression-theil-sen (slope only)', 'Python references (parse excluded)']
+
+/** Says so when holding all pairwise slopes of the longest series needs more memory than the machine has. */
+function memoryNote(w: Workload, analysis: Analysis, impl: string): string | undefined {
+  if (!ALL_PAIRS.includes(impl) || (analysis !== 'trend' && analysis !== 'all')) return undefined
+  const n = w.spec.points
+  const bytes = ((n * (n - 1)) / 2) * 8
+  if (bytes <= totalmem()) return undefined
+  return `cannot run at n = ${n.toLocaleString('en-US')}: its Sen's slope holds all n(n-1)/2 = ${((n * (n - 1)) / 2).toExponential(1)} slopes, ${(bytes / 2 ** 40).toFixed(1)} TiB against this machine's ${(totalmem() / 2 ** 30).toFixed(0)} GiB; the time is extrapolated from smaller n`
 }
 
 export interface CompareSettings {
@@ -51,7 +67,7 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
       const options = { categories: categoriesOf(analysis) }
       let since = performance.now()
       const push = (impl: string, r: { timing?: Timing; skipped?: string }) => {
-        rows.push({ workload: w.name, analysis, impl, ...r })
+        rows.push({ workload: w.name, analysis, impl, ...r, note: r.timing ? memoryNote(w, analysis, impl) : undefined })
         const took = ((performance.now() - since) / 1000).toFixed(1)
         since = performance.now()
         log(`  [${took.padStart(5)} s] ${w.name.padEnd(5)} ${analysis.padEnd(11)} ${impl.padEnd(26)} ${r.timing ? `${r.timing.ms.toFixed(1)} ms${r.timing.estimate ? ` (estimated from ${r.timing.estimate.on})` : ''}` : `skipped: ${r.skipped}`}`)
@@ -61,7 +77,7 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
       agree(w, options)
       push('TypeScript baseline', await budgeted((k) => timeOnce(() => analyzeBaseline(w.part(k), options)), w, s.peerBudgetMs))
       for (const peer of peers) {
-        if (!peer.supports(analysis)) continue
+        if (!peer.supports(analysis, w)) continue
         push(peer.name, await peer.measure(w, analysis, s.peerBudgetMs))
       }
     }
