@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { availableParallelism, hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 
-import { brokerTransactionConfigs, exactlyOnceProblem } from '../kafka/broker-config.js'
+import { brokerTransactionConfigs, EOS_DEFAULTS, exactlyOnceProblem } from '../kafka/broker-config.js'
 import { PRODUCER_DEFAULTS } from '../kafka/producer.js'
 import { conclusionTopics, validateTopic } from '../kafka/topics.js'
 import { runGroup, type GroupRunReport } from '../run/group.js'
@@ -13,13 +13,6 @@ import type { SinkSpec } from '../run/protocol.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, int, oneOf, UsageError } from './args.js'
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092'
-
-/**
- * --exactly-once defaults: they satisfy transaction timeout + the broker's abort check
- * interval (10 s by default) <= 0.8 x session (src/kafka/broker-config.ts). A transaction
- * covers one input message from its first produce to its commit (not the analysis).
- */
-export const EOS_DEFAULTS = { sessionTimeoutMs: 30_000, transactionTimeoutMs: 10_000 }
 
 export const HELP = `Usage: conclude run <files...|-> [options]
        conclude run --source kafka --topic T --group G [options]

@@ -19,13 +19,15 @@
 // a transaction still open when the zombie froze is aborted before anyone else
 // can read the offset it holds iff
 //     transactionTimeout + cleanupInterval <= session - heartbeatInterval  (0.8 x session).
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
+import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs'
 
 import { withDeadline } from '../deadline.js'
 import { KafkaError } from './producer.js'
 
 export const CLEANUP_INTERVAL = 'transaction.abort.timed.out.transaction.cleanup.interval.ms'
 export const MAX_TIMEOUT = 'transaction.max.timeout.ms'
+/** ConfigResourceTypes.BROKER (kafkajs's enum is not visible to ESM importers of its CommonJS). */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes
 
 /** The transaction settings of one broker (every broker can coordinate some transactionalIds). */
 export interface BrokerTransactionConfig {
@@ -58,7 +60,7 @@ export async function brokerTransactionConfigs(brokers: string[], deadlineMs: nu
       const names = new Map(cluster.brokers.map((b) => [String(b.nodeId), `${b.nodeId}@${b.host}:${b.port}`]))
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [...names.keys()].map((name) => ({ type: ConfigResourceTypes.BROKER, name, configNames: [CLEANUP_INTERVAL, MAX_TIMEOUT] })),
+        resources: [...names.keys()].map((name) => ({ type: BROKER_RESOURCE, name, configNames: [CLEANUP_INTERVAL, MAX_TIMEOUT] })),
       })
       return resources.map((r) => {
         const broker = names.get(r.resourceName) ?? r.resourceName
@@ -77,6 +79,14 @@ export async function brokerTransactionConfigs(brokers: string[], deadlineMs: nu
     await withDeadline('kafka disconnect from', target, 2_000, () => admin.disconnect()).catch(() => {})
   }
 }
+
+/**
+ * `run --exactly-once` defaults: they satisfy the rule against a broker with the default
+ * interval (10 s): 10 000 + 10 000 <= 0.8 x 30 000. A transaction lasts from a message's first
+ * produce to its commit (the analysis comes before), so 10 s is ample for one message's
+ * conclusions; a longer one is aborted by the broker, and the worker restarts and redoes it.
+ */
+export const EOS_DEFAULTS = { sessionTimeoutMs: 30_000, transactionTimeoutMs: 10_000 }
 
 export interface ExactlyOnceTimeouts {
   sessionTimeoutMs: number
