@@ -67,21 +67,23 @@ function isFenced(e: unknown): boolean {
 }
 
 /**
- * Tests only: with CONCLUDE_TEST_FREEZE_BEFORE_COMMIT=FILE, once the test creates FILE, the
- * first worker to delete it stops itself (SIGSTOP) right after a transaction's membership check
- * passed and before its EndTxn: the window that check cannot cover, where only the broker's
- * timeout abort fences the transaction.
+ * Tests only: with CONCLUDE_TEST_FREEZE_FILE=FILE, once the test creates FILE, the first worker
+ * to delete it stops itself (SIGSTOP) at CONCLUDE_TEST_FREEZE_AT: `before-commit` (default),
+ * right after a transaction's membership check passed and before its EndTxn, the window that
+ * check cannot cover, where only the broker's timeout abort fences the transaction; or
+ * `after-commit`, right after EndTxn was answered (its markers possibly not yet written) and
+ * before this member waits for its offsets to become visible.
  */
-function freezeForTest(partition: number, offset: string): void {
-  const file = process.env.CONCLUDE_TEST_FREEZE_BEFORE_COMMIT
-  if (!file) return
+function freezeForTest(at: 'before-commit' | 'after-commit', partition: number, offset: string): void {
+  const file = process.env.CONCLUDE_TEST_FREEZE_FILE
+  if (!file || (process.env.CONCLUDE_TEST_FREEZE_AT ?? 'before-commit') !== at) return
   try {
     unlinkSync(file) // atomic: one worker wins
   } catch {
     return
   }
-  trace(`freeze p${partition} o${offset}`)
-  process.stderr.write(`conclude: worker ${process.pid}: frozen before the commit of p${partition} o${offset} (CONCLUDE_TEST_FREEZE_BEFORE_COMMIT)\n`)
+  trace(`freeze ${at} p${partition} o${offset}`)
+  process.stderr.write(`conclude: worker ${process.pid}: frozen ${at} of p${partition} o${offset} (CONCLUDE_TEST_FREEZE_FILE)\n`)
   process.kill(process.pid, 'SIGSTOP')
   trace(`resumed p${partition} o${offset}`)
 }
@@ -138,10 +140,11 @@ async function handle(topic: string, partition: number, message: KafkaMessage, h
         await heartbeat().catch((e) => {
           throw new NotAMember(e)
         })
-        freezeForTest(partition, message.offset)
+        freezeForTest('before-commit', partition, message.offset)
       }
       trace(`txn-begin p${partition} o${message.offset}`)
       await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
+      freezeForTest('after-commit', partition, message.offset)
       trace(`txn-committed p${partition} o${message.offset}`)
     } catch (e) {
       trace(`txn-failed p${partition} o${message.offset}: ${(e as Error).message}`)
