@@ -419,7 +419,7 @@ test.serial('exactly once with a zombie: a member frozen between its membership 
   await producer.connect()
   t.teardown(() => Promise.race([producer.disconnect(), sleep(5_000)]))
   const aBatches = async () => metricSum((await http(a.port, '/metrics')).body, 'conclude_batches_total')
-  let frozen: { partition: number; offset: number } | undefined
+  let frozen: { pid: number; partition: number; offset: number } | undefined
   for (let round = 0; round < 8; round++) {
     const messages = batches.slice(round * 20, round * 20 + 20).map((x) => ({ key: `batch-${x.i}`, value: x.data, partition: x.i % 4 }))
     await producer.send({ topic: input, acks: -1, messages })
@@ -427,9 +427,12 @@ test.serial('exactly once with a zombie: a member frozen between its membership 
       await until('A to finish batches', 30_000, async () => ((await aBatches()) > 0 ? true : undefined))
       writeFileSync(freezeFile, '')
       frozen = await until('A to freeze before a commit', 30_000, async () => {
-        const m = /frozen (?:before|after)-commit of p(\d+) o(\d+)/.exec(a.stderr)
-        return m ? { partition: Number(m[1]), offset: Number(m[2]) } : undefined
+        const m = /worker (\d+): frozen (?:before|after)-commit of p(\d+) o(\d+)/.exec(a.stderr)
+        return m ? { pid: Number(m[1]), partition: Number(m[2]), offset: Number(m[3]) } : undefined
       }, 20)
+      // The worker says so just before it stops itself: stopping the group before it did would
+      // let the group's SIGCONT come first, and the worker would then stop for good.
+      await until(`A's worker ${frozen.pid} to be stopped`, 10_000, async () => (readFileSync(`/proc/${frozen!.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined), 10)
       killGroup(a, 'SIGSTOP') // the whole instance, primary too
       await sleep(2 * SESSION) // twice the session: B takes A's partitions over and works on
       killGroup(a, 'SIGCONT')
