@@ -14,6 +14,7 @@ import test, { type ExecutionContext } from 'ava'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 
 import { analyzeNative } from '../index.js'
+import { brokerTransactionConfigs, CLEANUP_INTERVAL, EOS_DEFAULTS, exactlyOnceProblem } from '../src/kafka/broker-config.js'
 import { DEFAULTS, generate } from '../src/gen/workload.js'
 import { BROKER, ensureBroker, ROOT, uniquePrefix } from './helpers/kafka.js'
 // readAll below is read_committed: without the fix, kafkajs hands out records of a killed worker's
@@ -79,12 +80,13 @@ interface Instance {
 }
 
 /** Starts `conclude run --source kafka` in its own process group (so a SIGKILL can take it whole). */
-async function startInstance(name: string, args: string[]): Promise<Instance> {
+async function startInstance(name: string, args: string[], env: Record<string, string> = {}): Promise<Instance> {
   const port = await freePort()
   const reportPath = join(dir, `report-${name}-${Date.now()}.json`)
   const child = spawn(process.execPath, [CLI, 'run', '--source', 'kafka', ...args, '--metrics-port', String(port), '--metrics-host', '127.0.0.1', '--report', reportPath], {
     cwd: ROOT,
     detached: true,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   const inst: Instance = {
@@ -227,7 +229,8 @@ async function scenario(t: ExecutionContext, exactlyOnce: boolean) {
   const bad = Buffer.from(lines.join('\n'))
 
   const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '2', '--threads', '1', '--session-timeout', '6000', '--drain-timeout', '20000']
-  const eos = exactlyOnce ? ['--exactly-once', '--transaction-timeout', '5000'] : []
+  // 3000 + the local broker's 1 s abort interval <= 0.8 x 6000, the rule --exactly-once enforces.
+  const eos = exactlyOnce ? ['--exactly-once', '--transaction-timeout', '3000'] : []
   const a = await startInstance('A', [...common, ...eos, '--instance-id', 'a'])
   instances.push(a)
   const b = await startInstance('B', [...common, ...eos, '--instance-id', 'b'])
@@ -375,12 +378,18 @@ test.serial('exactly once: the same with transactions, a read_committed consumer
   await scenario(t, true)
 })
 
-test.serial('exactly once with a zombie: a member paused past its session (SIGSTOP) and resumed commits nothing twice', async (t) => {
+test.serial('exactly once with a zombie: a member frozen between its membership check and its commit, past its session, commits nothing twice', async (t) => {
   t.timeout(150_000)
   const prefix = uniquePrefix('zombie')
   const input = `${prefix}input`
   const group = `${prefix}group`
   const outputs = CATEGORIES.map((c) => prefix + c)
+  // Settings that satisfy the rule run --exactly-once enforces (transaction timeout + the broker's
+  // abort check interval <= 0.8 x session): 3000 + 1000 (scripts/kafka.sh) <= 4800.
+  const SESSION = 6000
+  const TXN = 3000
+  const [cfg] = await brokerTransactionConfigs(BROKER.split(','), 10_000)
+  t.true(cfg!.cleanupIntervalMs + TXN <= 0.8 * SESSION, `this test needs a broker with ${CLEANUP_INTERVAL} <= ${0.8 * SESSION - TXN} (scripts/kafka.sh sets 1000), ${cfg!.broker} has ${cfg!.cleanupIntervalMs}`)
   const admin = kafka.admin()
   await admin.connect()
   const instances: Instance[] = []
@@ -394,33 +403,43 @@ test.serial('exactly once with a zombie: a member paused past its session (SIGST
   await admin.createTopics({ topics: [{ topic: input, numPartitions: 4 }], waitForLeaders: true })
   const N = 160
   const batches = Array.from({ length: N }, (_, i) => makeBatch(i))
-  // A long transaction timeout: the broker does not abort the zombie's transaction by
-  // itself while it is paused, so only the membership check can keep it from committing.
   const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--threads', '1',
-    '--session-timeout', '6000', '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', '60000']
-  const a = await startInstance('A', [...common, '--instance-id', 'za'])
+    '--session-timeout', String(SESSION), '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', String(TXN)]
+  // A's worker stops itself (SIGSTOP), once armed, in the window the membership check cannot
+  // cover: after the check passed, before EndTxn (see freezeForTest in src/run/group-worker.ts).
+  // CONCLUDE_TEST_ZOMBIE_FREEZE=after-commit freezes it right after EndTxn was answered instead.
+  const freezeAt = process.env.CONCLUDE_TEST_ZOMBIE_FREEZE === 'after-commit' ? 'after-commit' : 'before-commit'
+  const freezeFile = join(dir, `${prefix}freeze`)
+  const a = await startInstance('A', [...common, '--instance-id', 'za'], { CONCLUDE_TRACE: '1', CONCLUDE_TEST_FREEZE_FILE: freezeFile, CONCLUDE_TEST_FREEZE_AT: freezeAt })
   instances.push(a)
-  const b = await startInstance('B', [...common, '--instance-id', 'zb'])
+  const b = await startInstance('B', [...common, '--instance-id', 'zb'], { CONCLUDE_TRACE: '1' })
   instances.push(b)
   await Promise.all([awaitReady(a, 60_000), awaitReady(b, 60_000)])
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   t.teardown(() => Promise.race([producer.disconnect(), sleep(5_000)]))
   const aBatches = async () => metricSum((await http(a.port, '/metrics')).body, 'conclude_batches_total')
-  let paused = false
+  let frozen: { pid: number; partition: number; offset: number } | undefined
   for (let round = 0; round < 8; round++) {
     const messages = batches.slice(round * 20, round * 20 + 20).map((x) => ({ key: `batch-${x.i}`, value: x.data, partition: x.i % 4 }))
     await producer.send({ topic: input, acks: -1, messages })
     if (round === 2) {
       await until('A to finish batches', 30_000, async () => ((await aBatches()) > 0 ? true : undefined))
-      killGroup(a, 'SIGSTOP') // primary and worker freeze wherever they are
-      paused = true
-      await sleep(12_000) // twice the session (the broker's minimum, 6 s): B takes A's partitions over and works on
+      writeFileSync(freezeFile, '')
+      frozen = await until('A to freeze before a commit', 30_000, async () => {
+        const m = /worker (\d+): frozen (?:before|after)-commit of p(\d+) o(\d+)/.exec(a.stderr)
+        return m ? { pid: Number(m[1]), partition: Number(m[2]), offset: Number(m[3]) } : undefined
+      }, 20)
+      // The worker says so just before it stops itself: stopping the group before it did would
+      // let the group's SIGCONT come first, and the worker would then stop for good.
+      await until(`A's worker ${frozen.pid} to be stopped`, 10_000, async () => (readFileSync(`/proc/${frozen!.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined), 10)
+      killGroup(a, 'SIGSTOP') // the whole instance, primary too
+      await sleep(2 * SESSION) // twice the session: B takes A's partitions over and works on
       killGroup(a, 'SIGCONT')
     }
     await sleep(250)
   }
-  t.true(paused)
+  t.truthy(frozen)
   await drained(admin, group, input, 60_000)
   b.child.kill('SIGTERM')
   a.child.kill('SIGTERM')
@@ -434,10 +453,37 @@ test.serial('exactly once with a zombie: a member paused past its session (SIGST
     return `${category}|${JSON.stringify(fields)}`
   })
   const gotSet = new Set(got)
+  const bReport = JSON.parse(readFileSync(b.reportPath, 'utf8'))
+  const aReport = JSON.parse(readFileSync(a.reportPath, 'utf8'))
+  const duplicates = got.length - gotSet.size
+  if (process.env.CONCLUDE_TEST_LOG_DIR) {
+    const base = join(process.env.CONCLUDE_TEST_LOG_DIR, `${prefix}${duplicates ? 'DUP-' : ''}`)
+    writeFileSync(`${base}A.log`, a.stderr)
+    writeFileSync(`${base}B.log`, b.stderr)
+  }
+  // The frozen batch's conclusions, from whichever transaction committed them.
+  const frozenBatch = `${input}/${frozen!.partition}/${frozen!.offset}`
+  const fromFrozen = records.filter((r) => r.value.batch === frozenBatch)
   t.deepEqual([...gotSet].sort(), [...new Set(want)].sort())
-  t.is(got.length, want.length, `${got.length - gotSet.size} duplicate conclusion(s) after the zombie resumed`)
-  const aborted = /no longer a member of the group/.test(a.stderr) || /no longer a member/.test(a.stderr)
-  t.log(`zombie: ${want.length} conclusions expected, ${got.length} read; A after resuming: ${aborted ? 'aborted a transaction (membership check)' : 'had no transaction open'}; A batches ${JSON.parse(readFileSync(a.reportPath, 'utf8')).batches}`)
+  t.is(got.length, want.length, `${duplicates} duplicate conclusion(s) after the zombie resumed`)
+  // B took the frozen partition over while A was stopped.
+  t.true((bReport.workers as { partitions: number[] }[]).some((w) => w.partitions.includes(frozen!.partition)), `B never processed partition ${frozen!.partition}`)
+  const byA = (r: Out) => aReport.workers.some((w: { pid: number }) => w.pid === Number(r.headers['conclude-pid']))
+  const outcome = a.stderr.split('\n').find((l) => new RegExp(`txn-(failed|committed) p${frozen!.partition} o${frozen!.offset}\\b`).test(l))
+  if (freezeAt === 'before-commit') {
+    // B committed the frozen batch itself, and the broker refused the zombie's commit: it had
+    // aborted the transaction at its timeout (and bumped the producer epoch).
+    t.true(fromFrozen.length > 0 && !fromFrozen.some(byA), `the frozen batch ${frozenBatch} was committed by A`)
+    t.regex(a.stderr, new RegExp(`commit of ${input.replace(/\./g, '\\.')}/${frozen!.partition}/${frozen!.offset} refused, the broker had aborted its transaction`), a.stderr)
+  } else {
+    // A's commit was answered before it froze: the broker wrote the markers without it, and B
+    // started after them.
+    t.true(fromFrozen.length > 0 && fromFrozen.every(byA), `the frozen batch ${frozenBatch} was not A's`)
+  }
+  t.log(
+    `zombie (${freezeAt}): ${want.length} conclusions expected, ${got.length} read (${duplicates} duplicate(s)); A froze at ${frozenBatch} ` +
+      `(${fromFrozen.length} conclusions, committed by pid ${fromFrozen[0]?.headers['conclude-pid']}); A on resuming: ${outcome?.replace(/^trace \S+ \d+ /, '')}`,
+  )
 })
 
 test('usage errors of --source kafka name the flag', (t) => {
@@ -454,4 +500,40 @@ test('usage errors of --source kafka name the flag', (t) => {
   t.regex(run(['--source', 'kafka', '--topic', 't', '--group', 'g', 'file.ndjson']), /not from files/)
   t.regex(run(['--source', 'kafka', '--topic', 'bad topic', '--group', 'g']), /invalid Kafka topic name/)
   t.regex(run(['x.ndjson', '--group', 'g']), /--group needs --source kafka/)
+})
+
+test('--exactly-once refuses settings under which the broker cannot fence a paused member', async (t) => {
+  const run = (args: string[]) => {
+    try {
+      execFileSync(process.execPath, [CLI, 'run', '--source', 'kafka', '--topic', 't', '--group', 'g', '--brokers', BROKER, '--exactly-once', ...args], { stdio: 'pipe', timeout: 20_000 })
+      return { status: 0, stderr: '' }
+    } catch (e) {
+      const err = e as { status: number; stderr: Buffer }
+      return { status: err.status, stderr: String(err.stderr) }
+    }
+  }
+  // Against the real broker: its interval is read, not assumed.
+  const [cfg] = await brokerTransactionConfigs(BROKER.split(','), 10_000)
+  const tooLong = 4800 - cfg!.cleanupIntervalMs + 1
+  const r = run(['--session-timeout', '6000', '--transaction-timeout', String(tooLong)])
+  t.is(r.status, 2, r.stderr)
+  t.regex(r.stderr, new RegExp(`got ${tooLong} \\+ ${cfg!.cleanupIntervalMs} \\(broker ${cfg!.broker}\\) = ${tooLong + cfg!.cleanupIntervalMs} ms > 4800 ms`))
+  t.regex(r.stderr, /Lower --transaction-timeout to \d+ or less, or raise --session-timeout to \d+ or more/)
+  const max = run(['--transaction-timeout', String(cfg!.maxTimeoutMs + 1)])
+  t.is(max.status, 2)
+  t.regex(max.stderr, /exceeds the transaction\.max\.timeout\.ms/)
+  const unreachable = run(['--brokers', '127.0.0.1:1', '--connect-timeout', '2000'])
+  t.is(unreachable.status, 1)
+  t.regex(unreachable.stderr, /kafka describe broker configs to 127\.0\.0\.1:1 failed/)
+
+  // The rule itself, and the --exactly-once defaults against a default broker (interval 10 s).
+  const broker = (cleanupIntervalMs: number) => [{ broker: '1@h:9092', cleanupIntervalMs, maxTimeoutMs: 900_000 }]
+  const eos = (sessionTimeoutMs: number, transactionTimeoutMs: number) => ({ sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(sessionTimeoutMs / 5)), transactionTimeoutMs })
+  t.is(exactlyOnceProblem(eos(EOS_DEFAULTS.sessionTimeoutMs, EOS_DEFAULTS.transactionTimeoutMs), broker(10_000)), undefined)
+  t.is(exactlyOnceProblem(eos(6000, 3000), broker(1000)), undefined)
+  t.is(exactlyOnceProblem(eos(6000, 3800), broker(1000)), undefined) // exactly 0.8 x session
+  t.regex(exactlyOnceProblem(eos(6000, 3801), broker(1000))!, /Lower --transaction-timeout to 3800 or less, or raise --session-timeout to 6002 or more/)
+  t.regex(exactlyOnceProblem(eos(10_000, 15_000), broker(10_000))!, /raise --session-timeout to 31250 or more/) // the at-least-once defaults would not do
+  const suggested = Number(/raise --session-timeout to (\d+)/.exec(exactlyOnceProblem(eos(10_000, 15_000), broker(10_000))!)![1])
+  t.is(exactlyOnceProblem(eos(suggested, 15_000), broker(10_000)), undefined)
 })

@@ -186,6 +186,12 @@ offsets.topic.num.partitions=10
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=10
+# The coordinator looks for transactions open longer than their timeout every this many ms
+# (default 10000) and aborts them, bumping the producer epoch (fencing). conclude run --exactly-once
+# relies on that abort to fence a paused member (a zombie) and refuses to start unless
+# --transaction-timeout + this interval <= 0.8 x --session-timeout; it reads the broker's value.
+# 1 s lets the tests keep short sessions (6 s, the broker's minimum) and transactions (3 s).
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 default.replication.factor=1

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { availableParallelism, hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 
+import { brokerTransactionConfigs, EOS_DEFAULTS, exactlyOnceProblem } from '../kafka/broker-config.js'
 import { PRODUCER_DEFAULTS } from '../kafka/producer.js'
 import { conclusionTopics, validateTopic } from '../kafka/topics.js'
 import { runGroup, type GroupRunReport } from '../run/group.js'
@@ -36,12 +37,21 @@ finishes the batches in flight, commits, leaves the group and exits 0.
   --from-latest              a group with no committed offset starts at the end (default: beginning)
   --instance-id ID           names this instance in transactionalIds (default <hostname>-<pid>;
                              give each host a stable one so a restart fences its predecessor)
-  --session-timeout MS       consumer session: a dead worker's partitions move after it (default 10000)
+  --session-timeout MS       consumer session: a dead worker's partitions move after it
+                             (default 10000; 30000 with --exactly-once)
   --commit-timeout MS        deadline of an offset commit (default 10000)
-  --transaction-timeout MS   the broker aborts a transaction left open this long (default 15000)
+  --transaction-timeout MS   the broker aborts a transaction left open this long, from its
+                             first produce to its commit (default 15000; 10000 with --exactly-once)
   --partitions-concurrently N  partitions one worker processes at once, at least once only (default 2)
   --metrics-port P           serve /metrics (Prometheus), /ready and /healthz on port P
   --metrics-host H           address of the metrics server (default 0.0.0.0)
+
+With --exactly-once the broker's abort of timed-out transactions is what fences
+a paused worker (a zombie), so conclude reads each broker's
+transaction.abort.timed.out.transaction.cleanup.interval.ms (default 10000) and
+transaction.max.timeout.ms at start-up, and refuses to start unless
+  --transaction-timeout + that interval <= 0.8 x --session-timeout
+and --transaction-timeout <= transaction.max.timeout.ms.
 
   --workers N                worker processes (default: the cores)
   --sink kafka|file|stdout   where conclusions go (default kafka)
@@ -119,13 +129,25 @@ async function groupMain(v: Values, positionals: string[]): Promise<number> {
   const threads = analysis.threads
   delete analysis.threads
   const workers = int('workers', s('workers'), 1, 256) ?? availableParallelism()
-  const sessionTimeoutMs = int('session-timeout', s('session-timeout'), 1_000, 600_000) ?? 10_000
   const exactlyOnce = v['exactly-once'] === true
+  const sessionTimeoutMs = int('session-timeout', s('session-timeout'), 1_000, 600_000) ?? (exactlyOnce ? EOS_DEFAULTS.sessionTimeoutMs : 10_000)
+  const heartbeatIntervalMs = Math.max(100, Math.floor(sessionTimeoutMs / 5))
+  const transactionTimeoutMs =
+    int('transaction-timeout', s('transaction-timeout'), 1_000) ?? (exactlyOnce ? EOS_DEFAULTS.transactionTimeoutMs : PRODUCER_DEFAULTS.transactionTimeoutMs)
+  const brokers = brokerList(s('brokers'))
+  const connectTimeoutMs = int('connect-timeout', s('connect-timeout'), 100) ?? PRODUCER_DEFAULTS.connectTimeoutMs
   const instanceId = s('instance-id') ?? `${hostname()}-${process.pid}`
   if (!/^[a-zA-Z0-9._-]+$/.test(instanceId)) throw new UsageError(`--instance-id may hold only ASCII letters, digits, '.', '_' and '-', got '${instanceId}'`)
+  if (exactlyOnce) {
+    // Only the broker can fence a paused member's transaction (see src/kafka/broker-config.ts):
+    // refuse settings under which it would not, before any worker starts. A short-lived admin
+    // client, disconnected before the workers are forked.
+    const problem = exactlyOnceProblem({ sessionTimeoutMs, heartbeatIntervalMs, transactionTimeoutMs }, await brokerTransactionConfigs(brokers, connectTimeoutMs))
+    if (problem) throw new UsageError(problem)
+  }
   const report = await runGroup({
     worker: {
-      brokers: brokerList(s('brokers')),
+      brokers,
       topic,
       group: s('group')!,
       topicPrefix,
@@ -133,12 +155,12 @@ async function groupMain(v: Values, positionals: string[]): Promise<number> {
       exactlyOnce,
       fromBeginning: v['from-latest'] !== true,
       compression: oneOf('compression', s('compression'), ['none', 'gzip'] as const) ?? 'none',
-      connectTimeoutMs: int('connect-timeout', s('connect-timeout'), 100) ?? PRODUCER_DEFAULTS.connectTimeoutMs,
+      connectTimeoutMs,
       sendTimeoutMs: int('send-timeout', s('send-timeout'), 100) ?? PRODUCER_DEFAULTS.sendTimeoutMs,
       commitTimeoutMs: int('commit-timeout', s('commit-timeout'), 100) ?? 10_000,
       sessionTimeoutMs,
-      heartbeatIntervalMs: Math.max(100, Math.floor(sessionTimeoutMs / 5)),
-      transactionTimeoutMs: int('transaction-timeout', s('transaction-timeout'), 1_000) ?? PRODUCER_DEFAULTS.transactionTimeoutMs,
+      heartbeatIntervalMs,
+      transactionTimeoutMs,
       partitionsConcurrently: int('partitions-concurrently', s('partitions-concurrently'), 1, 64) ?? 2,
       analysis,
     },

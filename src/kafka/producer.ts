@@ -47,7 +47,7 @@ export const PRODUCER_DEFAULTS = {
 export class KafkaError extends Error {
   readonly code: string
   constructor(
-    readonly operation: 'connect' | 'send' | 'disconnect' | 'transaction' | 'commit',
+    readonly operation: 'connect' | 'send' | 'disconnect' | 'transaction' | 'commit' | 'describe broker configs',
     readonly brokers: string[],
     cause: unknown,
   ) {

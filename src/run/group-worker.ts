@@ -5,6 +5,8 @@
 // (at least once), or produced together with the offset in one Kafka
 // transaction (--exactly-once). Input that cannot be analysed goes to the
 // dead-letter topic and is committed like any other.
+import { unlinkSync } from 'node:fs'
+
 import type { Consumer, KafkaMessage, TopicMessages } from 'kafkajs'
 
 import { analyzeToMessages } from '../../index.js'
@@ -56,6 +58,36 @@ function rebalanceCause(e: unknown): unknown {
   return cause === undefined ? e : rebalanceCause(cause)
 }
 
+/** The broker fenced this producer: its epoch was bumped (a timed-out transaction aborted, or a newer producer). */
+function isFenced(e: unknown): boolean {
+  const type = (e as { type?: string })?.type
+  if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true
+  const cause = (e as { cause?: unknown; originalError?: unknown })?.cause ?? (e as { originalError?: unknown })?.originalError
+  return cause !== undefined && cause !== e && isFenced(cause)
+}
+
+/**
+ * Tests only: with CONCLUDE_TEST_FREEZE_FILE=FILE, once the test creates FILE, the first worker
+ * to delete it stops itself (SIGSTOP) at CONCLUDE_TEST_FREEZE_AT: `before-commit` (default),
+ * right after a transaction's membership check passed and before its EndTxn, the window that
+ * check cannot cover, where only the broker's timeout abort fences the transaction; or
+ * `after-commit`, right after EndTxn was answered (its markers possibly not yet written) and
+ * before this member waits for its offsets to become visible.
+ */
+function freezeForTest(at: 'before-commit' | 'after-commit', partition: number, offset: string): void {
+  const file = process.env.CONCLUDE_TEST_FREEZE_FILE
+  if (!file || (process.env.CONCLUDE_TEST_FREEZE_AT ?? 'before-commit') !== at) return
+  try {
+    unlinkSync(file) // atomic: one worker wins
+  } catch {
+    return
+  }
+  trace(`freeze ${at} p${partition} o${offset}`)
+  process.stderr.write(`conclude: worker ${process.pid}: frozen ${at} of p${partition} o${offset} (CONCLUDE_TEST_FREEZE_FILE)\n`)
+  process.kill(process.pid, 'SIGSTOP')
+  trace(`resumed p${partition} o${offset}`)
+}
+
 /** Raised before a transaction's commit when this member no longer belongs to the group. */
 class NotAMember extends Error {
   constructor(cause: unknown) {
@@ -104,15 +136,26 @@ async function handle(topic: string, partition: number, message: KafkaMessage, h
       // broker would accept our offsets even after the partition moved to another
       // member. A heartbeat just before the commit stands in for that fence: a
       // member that was paused past its session (a zombie) learns it is out and aborts.
-      const stillMember = () =>
-        heartbeat().catch((e) => {
+      const stillMember = async () => {
+        await heartbeat().catch((e) => {
           throw new NotAMember(e)
         })
+        freezeForTest('before-commit', partition, message.offset)
+      }
       trace(`txn-begin p${partition} o${message.offset}`)
       await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
+      freezeForTest('after-commit', partition, message.offset)
       trace(`txn-committed p${partition} o${message.offset}`)
     } catch (e) {
       trace(`txn-failed p${partition} o${message.offset}: ${(e as Error).message}`)
+      if (isFenced(e)) {
+        // The broker aborted this transaction (open past --transaction-timeout, e.g. while this
+        // process was paused) and bumped the producer epoch: nothing of it is committed.
+        process.stderr.write(
+          `conclude: worker ${process.pid}: commit of ${topic}/${partition}/${message.offset} refused, the broker had aborted its transaction (fenced): ` +
+            `nothing of it committed; restarting from the committed offsets\n`,
+        )
+      }
       metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'transaction' })
       throw e
     }
