@@ -53,7 +53,7 @@ export function compareTables(rows: CompareRow[]): string {
   const skipped = rows.filter((r) => r.skipped)
   const notes: string[] = []
   if (estimates.length) {
-    notes.push('\\* estimated: the implementation could not finish the whole workload in its time budget, so it ran on a part and the total follows the power law fitted on its last two sizes:')
+    notes.push('\\* estimated: the implementation could not finish the whole workload in its time budget, so it ran on a part and the total is scaled from it: linearly in series (they are independent and alike), or, for the one-series workload, by the power law fitted on its last two sizes:')
     for (const r of estimates) notes.push(`  - ${r.workload} ${r.analysis}, ${r.impl}: ${fmtMs(r.timing!.estimate!.measuredMs)} on ${r.timing!.estimate!.on}, ${r.timing!.estimate!.method}`)
   }
   for (const r of skipped) notes.push(`- ${r.workload} ${r.analysis}, ${r.impl}: skipped, ${r.skipped}`)
