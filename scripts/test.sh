@@ -9,6 +9,10 @@ if ! ls conclude.*.node >/dev/null 2>&1 && [ -z "${NAPI_RS_NATIVE_LIBRARY_PATH:-
   exit 1
 fi
 
+echo "== Python references for the peer tests (.venv: numpy, scipy, pymannkendall, ruptures, pandas)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+
 echo "== cargo test (engine and binding)"
 cargo test --workspace --profile test-opt
 
