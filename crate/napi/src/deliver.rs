@@ -41,7 +41,7 @@ pub fn json_parse<'env>(env: &'env Env, text: &[u8]) -> Result<Unknown<'env>> {
     parse.call(env.create_string(text)?)
 }
 
-/// One category's conclusions `start..` as a JSON array.
+/// Up to [`CHUNK`] conclusions of one category, as a JSON array.
 struct Chunk {
     category: usize,
     count: usize,
