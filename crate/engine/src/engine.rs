@@ -183,6 +183,9 @@ fn present(s: &Series) -> (Cow<'_, [f64]>, Cow<'_, [f64]>) {
     (Cow::Owned(xs), Cow::Owned(ts))
 }
 
+/// Conclusions of one kind with the timestamp of the point they name.
+type Stamped<T> = Vec<(f64, T)>;
+
 fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -> Result<SeriesConclusions, Error> {
     let wants = |c| o.wants(c);
 
@@ -197,7 +200,7 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
         Ok((summary, trend))
     };
 
-    let anomalies_and_changepoints = || -> Result<(Vec<(f64, Anomaly)>, Vec<(f64, ChangePoint)>), Error> {
+    let anomalies_and_changepoints = || -> Result<(Stamped<Anomaly>, Stamped<ChangePoint>), Error> {
         let want_cp = wants(Category::Changepoint);
         let want_an = wants(Category::Anomaly);
         if !want_an && !want_cp {

@@ -119,6 +119,6 @@ mod tests {
         assert_eq!(a.current_num_threads(), 2);
         let c = get(Some(1)).unwrap();
         assert_eq!(c.current_num_threads(), 1);
-        assert_eq!(c.install(|| rayon::current_num_threads()), 1);
+        assert_eq!(c.install(rayon::current_num_threads), 1);
     }
 }

@@ -42,8 +42,6 @@ fn bits(v: &[Anomaly]) -> Vec<(usize, u64, u64, u64, Option<u64>)> {
         .collect()
 }
 
-/// SplitMix64: deterministic test data without dependencies.
-
 /// Roughly Gaussian (sum of four uniforms).
 fn gauss(rng: &mut Rng) -> f64 {
     (0..4).map(|_| rng.uniform()).sum::<f64>() - 2.0
@@ -55,16 +53,16 @@ fn series(rng: &mut Rng, n: usize) -> Vec<f64> {
     let mut x: Vec<f64> = match kind {
         0 => (0..n).map(|_| gauss(rng)).collect(),
         1 => (0..n).map(|_| rng.below(4) as f64).collect(),
-        2 => (0..n).map(|_| [0.0, -0.0, 0.1, 0.2, 0.3][rng.below(5) as usize]).collect(),
+        2 => (0..n).map(|_| [0.0, -0.0, 0.1, 0.2, 0.3][rng.below(5)]).collect(),
         3 => {
             let mut v = Vec::with_capacity(n);
             while v.len() < n {
-                let (level, run) = (rng.below(5) as f64 * 0.5, 1 + rng.below(40) as usize);
+                let (level, run) = (rng.below(5) as f64 * 0.5, 1 + rng.below(40));
                 v.extend(std::iter::repeat_n(level, run.min(n - v.len())));
             }
             v
         }
-        4 => vec![[1.25, 0.0, -0.0][rng.below(3) as usize]; n],
+        4 => vec![[1.25, 0.0, -0.0][rng.below(3)]; n],
         _ => (0..n).map(|i| (i as f64 * 0.01).sin() + 0.1 * gauss(rng)).collect(),
     };
     for _ in 0..n / 25 {
@@ -79,9 +77,9 @@ fn matches_brute_force_on_random_series() {
     let mut rng = Rng(1);
     let mut found = 0;
     for case in 0..1200 {
-        let n = 1 + rng.below(if case % 4 == 0 { 40 } else { 500 }) as usize;
-        let k = rng.below(41) as usize; // 0..=40, often n < 2k + 1
-        let t = [0.0, 1.0, 2.0, 3.0, 4.0][rng.below(5) as usize];
+        let n = 1 + rng.below(if case % 4 == 0 { 40 } else { 500 });
+        let k = rng.below(41); // 0..=40, often n < 2k + 1
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0][rng.below(5)];
         let x = series(&mut rng, n);
         let want = brute_hampel(&x, k, t);
         found += want.len();

@@ -58,8 +58,6 @@ fn same(a: &Batch, b: &Batch) -> bool {
     a.same_bits(b)
 }
 
-/// A small deterministic PRNG (SplitMix64).
-
 const LINE: &str = r#"{"series":"web-1.cpu","ts":1732600000,"value":0.42}"#;
 
 // ---------------------------------------------------------------------------------------------

@@ -89,13 +89,13 @@ fn whole(
 }
 
 fn engine_options(o: AnalyzeOptions) -> std::result::Result<(Options, Option<AbortSignal>), EngineError> {
-    let mut out = Options::default();
-    out.format = match o.format.as_deref() {
+    let format = match o.format.as_deref() {
         None => None,
         Some("ndjson") => Some(Format::Ndjson),
         Some("csv") => Some(Format::Csv),
         Some(other) => return Err(bad(format!("format must be 'ndjson' or 'csv', got {other:?}"))),
     };
+    let mut out = Options { format, ..Options::default() };
     out.on_bad_line = match o.on_bad_line.as_deref() {
         None | Some("fail") => BadLinePolicy::Fail,
         Some("skip") => BadLinePolicy::Skip,
