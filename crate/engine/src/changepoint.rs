@@ -37,6 +37,7 @@
 
 use crate::anomaly::MAD_SCALE;
 use crate::select::median_in_place;
+use crate::summary;
 
 /// One change point. `index` is the first index of the new segment (among non-missing values).
 #[derive(Debug, Clone, PartialEq)]
@@ -175,39 +176,9 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// numpy's `np.add.reduce` for a contiguous float64 array: pairwise summation with
-/// 8 accumulators in blocks of at most 128 values.
-fn numpy_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        a.iter().fold(0.0, |acc, &v| acc + v)
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let full = n - n % 8;
-        for chunk in a[8..full].chunks_exact(8) {
-            for (acc, &v) in r.iter_mut().zip(chunk) {
-                *acc += v;
-            }
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[full..] {
-            res += v;
-        }
-        res
-    } else {
-        let mut half = n / 2;
-        half -= half % 8;
-        numpy_sum(&a[..half]) + numpy_sum(&a[half..])
-    }
-}
-
-/// `np.std(a)` (ddof = 0): mean, then mean of the squared deviations, both numpy sums.
+/// `np.std(a)` (ddof = 0), as ruptures' default penalty computes it.
 fn numpy_std(a: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let m = numpy_sum(a) / n;
-    let sq: Vec<f64> = a.iter().map(|&v| (v - m) * (v - m)).collect();
-    (numpy_sum(&sq) / n).sqrt()
+    summary::numpy_std(a, summary::numpy_mean(a))
 }
 
 /// The positions PELT works on: the multiples of `jump` below `n`, then `n`.
@@ -861,13 +832,7 @@ mod tests {
     }
 
     #[test]
-    fn numpy_sum_is_pairwise() {
-        // 1e16 absorbs each 1.0 when summing left to right, not pairwise.
-        let mut v = vec![1.0; 200];
-        v[0] = 1e16;
-        let sequential: f64 = v.iter().sum();
-        assert_ne!(numpy_sum(&v), sequential);
-        assert_eq!(numpy_sum(&[1.0, 2.0, 3.0]), 6.0);
+    fn numpy_std_is_the_population_std() {
         assert_eq!(numpy_std(&[1.0, 3.0]), 1.0);
     }
 

@@ -32,6 +32,8 @@ mod sen;
 
 pub use sen::sen_slope;
 
+use crate::summary::pairwise_sum;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Increasing,
@@ -217,38 +219,6 @@ fn div_correctly_rounded(num: u128, den: u128) -> f64 {
     let sticky = !scaled.is_multiple_of(den) as u128;
     let v = ((q << 1) | sticky) as f64; // exact scaling by 2 keeps the sticky bit below the rounding point
     v / 2f64.powi(shift + 1)
-}
-
-/// numpy's pairwise summation (`np.sum` of a contiguous float64 array):
-/// blocks of up to 128 with 8 accumulators, recursive halves above.
-fn pairwise_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = 0.0;
-        for &v in a {
-            res += v;
-        }
-        res
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - n % 8 {
-            for (j, rj) in r.iter_mut().enumerate() {
-                *rj += a[i + j];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[i..] {
-            res += v;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
-    }
 }
 
 /// `np.median` of sorted values (`np.mean` of the middle one or two).
