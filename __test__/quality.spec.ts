@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import type { AnalysisResult } from '../index.js'
 import { DEFAULTS, generate, PRESETS, QUALITY_PRESETS, type SeriesTruth, type WorkloadSpec } from '../src/gen/workload.js'
 import { assess, matchSame, matchWithin, pointOf, scores, trendCounts } from '../bench/lib/quality.js'
+import { labelledWorkload, parseNpy } from '../bench/lib/labelled.js'
 import { OPTION_SETS } from '../bench/lib/quality-options.js'
 import { assessRun, qualityTable, qualityWorkload } from '../bench/sections/quality.js'
 
@@ -275,4 +276,43 @@ test('the engine is scored on a quality workload with every option set', (t) => 
   }
   const text = qualityTable(rows)
   for (const set of OPTION_SETS) t.true(text.includes(`| quality-missing | ${set.name} |`))
+})
+
+/** A .npy file (format 1.0) of float64 rows, as numpy writes it. */
+function npy(rows: number[][], descr = '<f8'): Buffer {
+  const cols = rows[0]?.length ?? 0
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows.length}, ${cols}), }`
+  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n'
+  const head = Buffer.alloc(10)
+  head.write('\x93NUMPY', 0, 'latin1')
+  head[6] = 1
+  head[7] = 0
+  head.writeUInt16LE(header.length, 8)
+  const data = Buffer.alloc(rows.length * cols * 8)
+  rows.flat().forEach((v, i) => data.writeDoubleLE(v, i * 8))
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), data])
+}
+
+test('labelled data: .npy arrays are read exactly, and anything else is refused with what is wrong', (t) => {
+  const rows = [
+    [1.5, -2],
+    [0.1, 1e300],
+    [3, 4],
+  ]
+  t.deepEqual(parseNpy(npy(rows), 'x.npy'), rows)
+  t.throws(() => parseNpy(npy(rows, '<f4'), 'x.npy'), { message: /x.npy: not a float64 .npy array: descr is not '<f8'/ })
+  t.throws(() => parseNpy(npy(rows).subarray(0, 100), 'x.npy'), { message: /data bytes for shape/ })
+  t.throws(() => parseNpy(Buffer.from('{"not":"npy"}'), 'y.npy'), { message: /y.npy: .*no NUMPY magic/ })
+})
+
+test('labelled data: the series are analysed and only their change points are scored', (t) => {
+  // One clear step at 60 in a noiseless series: the engine finds it, within the tolerance.
+  const values = Array.from({ length: 120 }, (_, i) => (i < 60 ? 10 : 20) + ((i * 7919) % 13) / 100)
+  const w = labelledWorkload('toy', [{ id: 'toy-a', values, labels: [60] }])
+  const row = assessRun({ ...w, categories: ['levelShift'] }, { name: 'default', options: {} })
+  t.deepEqual(row.categories, ['levelShift'])
+  t.like(row.quality.levelShift, { tp: 1, fn: 0 })
+  const moved = labelledWorkload('toy', [{ id: 'toy-a', values, labels: [70] }])
+  t.like(assessRun(moved, { name: 'default', options: {} }).quality.levelShift, { tp: 0, fn: 1 })
+  t.regex(qualityTable([row]), /\| toy \| default \| – \| 1\.00 \/ 1\.00 \/ 1\.00 \| – \| – \| 1 \/ 0 \/ 0 \|/)
 })

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 
 import type { AnalyzeOptions } from '../index.js'
 import { OPTION_SETS, optionSet, type OptionSet } from './lib/quality-options.js'
-import { assessRun, confusionTable, QUALITY_WORKLOADS, qualityTable, qualityWorkload, type QualityRow } from './sections/quality.js'
+import { assessRun, confusionTable, labelledWorkloads, QUALITY_WORKLOADS, qualityTable, qualityWorkload, type QualityRow, type QualityWorkload } from './sections/quality.js'
 
 const { values: v } = parseArgs({
   options: {
@@ -22,7 +22,8 @@ const { values: v } = parseArgs({
 if (v.help) {
   console.log(`Usage: node --import @oxc-node/core/register bench/quality.ts [options]
 
-  --workload A,B   quality workloads (default all): ${QUALITY_WORKLOADS.join(', ')}
+  --workload A,B   quality workloads (default all): ${QUALITY_WORKLOADS.join(', ')},
+                   and cpdbench (labelled public data, change points only; fetched once)
   --options JSON   analyse with these AnalyzeOptions (one row per workload, named 'options')
   --set A,B|all    ... or with these option sets of bench/lib/quality-options.ts
                    (${OPTION_SETS.map((s) => s.name).join(', ')}); default: 'default'
@@ -39,8 +40,9 @@ function fail(message: string): never {
   process.exit(2)
 }
 
-const names = v.workload ? v.workload.split(',') : QUALITY_WORKLOADS
-for (const n of names) if (!QUALITY_WORKLOADS.includes(n)) fail(`--workload: no workload '${n}'; there are ${QUALITY_WORKLOADS.join(', ')}`)
+const ALL = [...QUALITY_WORKLOADS, 'cpdbench']
+const names = v.workload ? v.workload.split(',') : ALL
+for (const n of names) if (!ALL.includes(n)) fail(`--workload: no workload '${n}'; there are ${ALL.join(', ')}`)
 const sets: Pick<OptionSet, 'name' | 'options'>[] = []
 try {
   if (v.set) sets.push(...(v.set === 'all' ? OPTION_SETS : v.set.split(',').map(optionSet)))
@@ -70,7 +72,18 @@ if (v.seed !== undefined) {
 
 const rows: QualityRow[] = []
 for (const name of names) {
-  const w = qualityWorkload(name, overrides)
+  let w: QualityWorkload
+  if (name === 'cpdbench') {
+    const labelled = labelledWorkloads()
+    if (typeof labelled === 'string') {
+      if (v.workload) fail(labelled)
+      console.error(`labelled public data skipped: ${labelled}`)
+      continue
+    }
+    w = labelled[0]!
+  } else {
+    w = qualityWorkload(name, overrides)
+  }
   for (const set of sets) {
     try {
       rows.push(assessRun(w, set))
