@@ -4,7 +4,8 @@
 // Every conclusion is placed on the generator's point grid by its ts,
 // point = (ts - startTs) / interval, so missing values shift nothing.
 //   anomaly      a detection is right when a spike was injected at that very point; a spike
-//                whose value went missing is no truth (nothing there to detect).
+//                whose value went missing is no truth (nothing there to detect). Also scored
+//                on the points near a shift only (`NEAR_SHIFT`).
 //   level shift  a detection matches a shift at most `tolerance` (5) points away; one-to-one,
 //                by an optimal assignment: the most matches, and among those the smallest
 //                total distance (`matchWithin`).
@@ -129,12 +130,20 @@ export type Confusion = number[][]
 export interface Quality {
   series: number
   anomaly: Scores
+  /** The anomaly scores restricted to points within `NEAR_SHIFT` of a step (detections and truth alike). */
+  anomalyNearShift: Scores
   levelShift: Scores
   trend: Scores & { agreement: number; confusion: Confusion }
 }
 
 /** Level shifts count as found within this many points of the injected step. */
 export const SHIFT_TOLERANCE = 5
+
+/**
+ * "Near a shift": points `at - NEAR_SHIFT .. at + NEAR_SHIFT - 1` of a shift starting at `at`,
+ * where a Hampel window of the default half-width 30 straddles the step.
+ */
+export const NEAR_SHIFT = 30
 
 /** The generator's point index of a timestamp; throws when it is off the grid. */
 export function pointOf(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, ts: number, where: string): number {
@@ -168,13 +177,18 @@ export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: 
     labels.set(c.series, c.trend)
   }
   let anomaly = ZERO
+  let nearShift = ZERO
   let shift = ZERO
   let trend = ZERO
   let agree = 0
   const confusion: Confusion = TREND_LABELS.map(() => TREND_LABELS.map(() => 0))
   for (const t of truth) {
     const missing = new Set(t.missingAt)
-    anomaly = addCounts(anomaly, matchSame(anomalies.get(t.series) ?? [], t.spikes.filter((p) => !missing.has(p))))
+    const spikes = t.spikes.filter((p) => !missing.has(p))
+    const found = anomalies.get(t.series) ?? []
+    anomaly = addCounts(anomaly, matchSame(found, spikes))
+    const near = (p: number) => t.shifts.some((at) => p >= at - NEAR_SHIFT && p < at + NEAR_SHIFT)
+    nearShift = addCounts(nearShift, matchSame(found.filter(near), spikes.filter(near)))
     shift = addCounts(shift, matchWithin(changes.get(t.series) ?? [], t.shifts, SHIFT_TOLERANCE))
     const label = labels.get(t.series) ?? 'no trend'
     trend = addCounts(trend, trendCounts(label, t.trend))
@@ -184,6 +198,7 @@ export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: 
   return {
     series: truth.length,
     anomaly: scores(anomaly),
+    anomalyNearShift: scores(nearShift),
     levelShift: scores(shift),
     trend: { ...scores(trend), agreement: truth.length ? agree / truth.length : 1, confusion },
   }

@@ -104,7 +104,7 @@ export function brief(r: QualityRow): string {
 /** The table: one row per workload and option set; precision / recall / F1 per category ('–': not labelled). */
 export function qualityTable(rows: readonly QualityRow[]): string {
   return table(
-    ['workload', 'options', 'anomaly P / R / F1', 'level shift P / R / F1', 'trend P / R / F1', 'trend labels agree', 'level shifts found / missed / false'],
+    ['workload', 'options', 'anomaly P / R / F1', 'anomaly near shifts P / R (false)', 'level shift P / R / F1', 'trend P / R / F1', 'trend labels agree', 'level shifts found / missed / false'],
     rows.map((r) => {
       const has = (c: QualityCategory) => r.categories.includes(c)
       const s = r.quality.levelShift
@@ -112,6 +112,7 @@ export function qualityTable(rows: readonly QualityRow[]): string {
         r.workload,
         r.set,
         has('anomaly') ? prf(r.quality.anomaly) : '–',
+        has('anomaly') ? `${f2(r.quality.anomalyNearShift.precision)} / ${f2(r.quality.anomalyNearShift.recall)} (${r.quality.anomalyNearShift.fp})` : '–',
         has('levelShift') ? prf(s) : '–',
         has('trend') ? prf(r.quality.trend) : '–',
         has('trend') ? `${(100 * r.quality.trend.agreement).toFixed(1)} %` : '–',
