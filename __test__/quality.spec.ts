@@ -2,6 +2,9 @@
 // inject what the truth says (and nothing changes for the existing workloads), and the
 // matching of bench/lib/quality.ts counts what docs/quality.md says it counts.
 import { createHash } from 'node:crypto'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 import test from 'ava'
 import fc from 'fast-check'
@@ -259,7 +262,7 @@ function perfect(spec: WorkloadSpec, truth: SeriesTruth[]): AnalysisResult {
 
 test('a perfect analysis scores 1 everywhere on every quality workload, and a false detection costs precision', (t) => {
   for (const name of QUALITY_PRESETS) {
-    const w = qualityWorkload(name, { series: 20 })
+    const w = qualityWorkload(name, { series: 20 }, null)
     const best = perfect(w.spec, w.truth)
     const q = assess(w.spec, w.truth, best)
     t.like(q, { anomaly: { precision: 1, recall: 1 }, levelShift: { precision: 1, recall: 1 }, trend: { precision: 1, recall: 1, agreement: 1 } }, name)
@@ -272,7 +275,7 @@ test('a perfect analysis scores 1 everywhere on every quality workload, and a fa
 })
 
 test('the engine is scored on a quality workload with every option set', (t) => {
-  const w = qualityWorkload('quality-missing', { series: 15 })
+  const w = qualityWorkload('quality-missing', { series: 15 }, null)
   const rows = OPTION_SETS.map((set) => assessRun(w, set))
   for (const r of rows) {
     t.is(r.series, 15)
@@ -320,4 +323,22 @@ test('labelled data: the series are analysed and only their change points are sc
   const moved = labelledWorkload('toy', [{ id: 'toy-a', values, labels: [70] }])
   t.like(assessRun(moved, { name: 'default', options: {} }).quality.levelShift, { tp: 0, fn: 1 })
   t.regex(qualityTable([row]), /\| toy \| default \| – \| – \| 1\.00 \/ 1\.00 \/ 1\.00 \| – \| – \| 1 \/ 0 \/ 0 \|/)
+})
+
+test('a cached quality workload is the generated one, under a key of its spec', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclude-quality-'))
+  try {
+    const fresh = qualityWorkload('quality-ar05', { series: 4 }, null)
+    const first = qualityWorkload('quality-ar05', { series: 4 }, dir)
+    const again = qualityWorkload('quality-ar05', { series: 4 }, dir)
+    t.is(readdirSync(dir).length, 2) // bytes and truth, no temporary file left
+    for (const w of [first, again]) {
+      t.true(w.data.equals(fresh.data))
+      t.deepEqual(w.truth, fresh.truth)
+    }
+    qualityWorkload('quality-ar05', { series: 5 }, dir)
+    t.is(readdirSync(dir).length, 4)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

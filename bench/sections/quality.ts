@@ -1,7 +1,8 @@
 // Quality against ground truth (issue 12): precision, recall and F1 per category on the
 // standard fleet workload and on the generator's quality variants, with every option set of
 // lib/quality-options.ts. The matching rules are in lib/quality.ts and docs/quality.md.
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { analyzeNative, type AnalyzeOptions } from '../../index.js'
@@ -47,12 +48,34 @@ export const QUICK_SERIES = 60
 /** The workloads of the section: the standard fleet, then every quality preset. */
 export const QUALITY_WORKLOADS = ['fleet', ...QUALITY_PRESETS]
 
-export function qualityWorkload(name: string, overrides: Partial<WorkloadSpec> = {}): QualityWorkload {
+const ROOT = join(import.meta.dirname, '..', '..')
+const GENERATOR = ['src/gen/workload.ts', 'src/gen/random.ts'].map((f) => join(ROOT, f))
+
+/**
+ * A quality workload with its truth. Generating fleet takes seconds, so the bytes and truth are
+ * kept in `cacheDir` under a key of the spec and the generator's source: any change to either
+ * makes a new entry, never a stale one. `cacheDir` null: always generate.
+ */
+export function qualityWorkload(name: string, overrides: Partial<WorkloadSpec> = {}, cacheDir: string | null = join(ROOT, '.cache', 'quality')): QualityWorkload {
   const preset = PRESETS[name]
   if (!preset) throw new RangeError(`no workload '${name}'; the quality workloads are ${QUALITY_WORKLOADS.join(', ')}`)
   const spec: WorkloadSpec = { ...DEFAULTS, ...preset, format: 'ndjson', ...overrides }
+  const key = createHash('sha256').update(JSON.stringify(spec))
+  for (const f of GENERATOR) key.update(readFileSync(f))
+  const base = cacheDir && join(cacheDir, `${name}-${key.digest('hex').slice(0, 16)}`)
+  if (base && existsSync(`${base}.truth.json`) && existsSync(`${base}.ndjson`)) {
+    return { name, spec, data: readFileSync(`${base}.ndjson`), truth: JSON.parse(readFileSync(`${base}.truth.json`, 'utf8')) as SeriesTruth[] }
+  }
   const truth: SeriesTruth[] = []
-  const data = Buffer.from([...generate(spec, truth)].join(''))
+  const data = Buffer.concat([...generate(spec, truth)].map((chunk) => Buffer.from(chunk)))
+  if (base) {
+    // Written under a temporary name and renamed, so a run that stops half-way leaves no entry.
+    mkdirSync(cacheDir, { recursive: true })
+    writeFileSync(`${base}.ndjson.tmp`, data)
+    renameSync(`${base}.ndjson.tmp`, `${base}.ndjson`)
+    writeFileSync(`${base}.truth.json.tmp`, JSON.stringify(truth))
+    renameSync(`${base}.truth.json.tmp`, `${base}.truth.json`)
+  }
   return { name, spec, data, truth }
 }
 
@@ -72,11 +95,12 @@ export interface QualitySection {
 /** Every workload with every option set; labelled public data too when it can be had. */
 export function quality(sets: readonly OptionSet[], quick: boolean, log: (line: string) => void): QualitySection {
   const rows: QualityRow[] = []
-  const workloads: QualityWorkload[] = QUALITY_WORKLOADS.map((name) => qualityWorkload(name, quick ? { series: QUICK_SERIES } : {}))
   const labelled = labelledWorkloads()
   if (typeof labelled === 'string') log(`  labelled public data skipped: ${labelled}`)
-  else workloads.push(...labelled)
-  for (const w of workloads) {
+  // One workload in memory at a time.
+  const workloads: (() => QualityWorkload)[] = [...QUALITY_WORKLOADS.map((name) => () => qualityWorkload(name, quick ? { series: QUICK_SERIES } : {})), ...(typeof labelled === 'string' ? [] : labelled.map((w) => () => w))]
+  for (const make of workloads) {
+    const w = make()
     for (const set of sets) {
       const row = assessRun(w, set)
       rows.push(row)
