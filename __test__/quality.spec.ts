@@ -225,6 +225,15 @@ test('anomalies: the same point only; a spike that went missing is no truth', (t
   const q = assess(spec, stepped, result([100, 118, 500, 700].map((p) => 1000 + p * 60)))
   t.like(q.anomaly, { tp: 2, fp: 2, fn: 1 })
   t.like(q.anomalyNearShift, { tp: 1, fp: 1, fn: 1 }) // 100 found, 118 false, 140 missed
+  t.is(q.examples, undefined)
+  const shown = assess(spec, stepped, { ...result([100, 118, 500, 700].map((p) => 1000 + p * 60)), changepoint: [{ series: 'a', ts: 1000 + 300 * 60 }] } as unknown as AnalysisResult, 1)
+  t.deepEqual(shown.examples, {
+    anomalyFalse: [{ series: 'a', point: 118, fromShift: -2, trend: 'no trend' }], // the first one only
+    anomalyMissed: [{ series: 'a', point: 140, fromShift: 20, trend: 'no trend' }],
+    shiftFalse: [{ series: 'a', point: 300, fromShift: 180, trend: 'no trend' }],
+    shiftMissed: [{ series: 'a', point: 120, fromShift: 0, trend: 'no trend' }],
+    trendWrong: [],
+  })
   t.throws(() => pointOf(spec, 1030, 'here'), { message: /here: ts 1030 is not on the workload's grid/ })
   t.throws(() => assess(spec, truth, { anomaly: [{ series: 'b', ts: 1000 }], changepoint: [], trend: [] } as unknown as AnalysisResult), { message: /series 'b'/ })
 })

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 
 import type { AnalyzeOptions } from '../index.js'
 import { OPTION_SETS, optionSet, type OptionSet } from './lib/quality-options.js'
-import { assessRun, confusionTable, labelledWorkloads, QUALITY_WORKLOADS, qualityTable, qualityWorkload, type QualityRow, type QualityWorkload } from './sections/quality.js'
+import { assessRun, confusionTable, examplesText, labelledWorkloads, QUALITY_WORKLOADS, qualityTable, qualityWorkload, type QualityRow, type QualityWorkload } from './sections/quality.js'
 
 const { values: v } = parseArgs({
   options: {
@@ -15,6 +15,7 @@ const { values: v } = parseArgs({
     series: { type: 'string' },
     seed: { type: 'string' },
     confusion: { type: 'boolean', default: false },
+    examples: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -31,6 +32,8 @@ if (v.help) {
   --series N       series per workload instead of the preset's (300; fleet 1,000)
   --seed S         another seed for the workloads
   --confusion      also print the trend confusion matrix of each row
+  --examples K     also print the first K false and missed conclusions of each kind per row
+                   (series, point, distance to the nearest shift, injected trend)
   --json           print the rows as JSON instead of tables`)
   process.exit(0)
 }
@@ -70,6 +73,9 @@ if (v.seed !== undefined) {
   if (!Number.isInteger(overrides.seed) || overrides.seed < 0 || overrides.seed >= 2 ** 32) fail(`--seed must be an integer in 0..2^32-1, got '${v.seed}'`)
 }
 
+const examples = v.examples === undefined ? 0 : Number(v.examples)
+if (!Number.isInteger(examples) || examples < 0) fail(`--examples must be an integer >= 0, got '${v.examples}'`)
+
 const rows: QualityRow[] = []
 for (const name of names) {
   let w: QualityWorkload
@@ -86,7 +92,7 @@ for (const name of names) {
   }
   for (const set of sets) {
     try {
-      rows.push(assessRun(w, set))
+      rows.push(assessRun(w, set, examples))
     } catch (e) {
       const err = e as Error & { code?: string }
       fail(`${name} with ${set.name} ${JSON.stringify(set.options)}: ${err.code ? `${err.code}: ` : ''}${err.message}`)
@@ -98,4 +104,5 @@ if (v.json) {
 } else {
   console.log(qualityTable(rows))
   if (v.confusion) for (const r of rows) console.log(`\n${r.workload}, ${r.set}: trend labels\n\n${confusionTable(r)}`)
+  if (examples > 0) for (const r of rows) console.log(`\n${r.workload}, ${r.set}:\n${examplesText(r)}`)
 }

@@ -127,6 +127,24 @@ export function trendCounts(detected: TrendLabel, truth: TrendLabel): Counts {
 /** Rows: the injected label; columns: the detected one (both in `TREND_LABELS` order). */
 export type Confusion = number[][]
 
+/** A wrong conclusion or a missed truth, for looking at: series, point, and the signed distance to the nearest shift (null: none). */
+export interface Example {
+  series: string
+  point: number
+  fromShift: number | null
+  /** The injected trend of the series. */
+  trend: TrendLabel
+}
+
+/** The first few of each kind of error, in series order. */
+export interface Examples {
+  anomalyFalse: Example[]
+  anomalyMissed: Example[]
+  shiftFalse: Example[]
+  shiftMissed: Example[]
+  trendWrong: { series: string; injected: TrendLabel; concluded: TrendLabel; shifts: number }[]
+}
+
 export interface Quality {
   series: number
   anomaly: Scores
@@ -134,6 +152,8 @@ export interface Quality {
   anomalyNearShift: Scores
   levelShift: Scores
   trend: Scores & { agreement: number; confusion: Confusion }
+  /** With `assess(..., examples > 0)` only. */
+  examples?: Examples
 }
 
 /** Level shifts count as found within this many points of the injected step. */
@@ -157,7 +177,7 @@ export function pointOf(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, ts: nu
  * the truth must have its trend conclusion (a series without one is scored as 'no trend'
  * detected); conclusions of a series the truth does not know are an error.
  */
-export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: readonly SeriesTruth[], result: Pick<AnalysisResult, 'anomaly' | 'changepoint' | 'trend'>): Quality {
+export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: readonly SeriesTruth[], result: Pick<AnalysisResult, 'anomaly' | 'changepoint' | 'trend'>, examples = 0): Quality {
   const bySeries = new Map(truth.map((t) => [t.series, t]))
   const group = <T extends { series: string; ts: number }>(items: readonly T[], what: string) => {
     const out = new Map<string, number[]>()
@@ -182,15 +202,35 @@ export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: 
   let trend = ZERO
   let agree = 0
   const confusion: Confusion = TREND_LABELS.map(() => TREND_LABELS.map(() => 0))
+  const ex: Examples = { anomalyFalse: [], anomalyMissed: [], shiftFalse: [], shiftMissed: [], trendWrong: [] }
+  const keep = <T>(list: T[], item: () => T) => list.length < examples && list.push(item())
   for (const t of truth) {
+    const example = (point: number): Example => {
+      let fromShift: number | null = null
+      for (const at of t.shifts) if (fromShift === null || Math.abs(point - at) < Math.abs(fromShift)) fromShift = point - at
+      return { series: t.series, point, fromShift, trend: t.trend }
+    }
     const missing = new Set(t.missingAt)
     const spikes = t.spikes.filter((p) => !missing.has(p))
     const found = anomalies.get(t.series) ?? []
     anomaly = addCounts(anomaly, matchSame(found, spikes))
     const near = (p: number) => t.shifts.some((at) => p >= at - NEAR_SHIFT && p < at + NEAR_SHIFT)
     nearShift = addCounts(nearShift, matchSame(found.filter(near), spikes.filter(near)))
-    shift = addCounts(shift, matchWithin(changes.get(t.series) ?? [], t.shifts, SHIFT_TOLERANCE))
+    const cps = changes.get(t.series) ?? []
+    const m = matchWithin(cps, t.shifts, SHIFT_TOLERANCE)
+    shift = addCounts(shift, m)
     const label = labels.get(t.series) ?? 'no trend'
+    if (examples > 0) {
+      const spikeSet = new Set(spikes)
+      const foundSet = new Set(found)
+      for (const p of found) if (!spikeSet.has(p)) keep(ex.anomalyFalse, () => example(p))
+      for (const p of spikes) if (!foundSet.has(p)) keep(ex.anomalyMissed, () => example(p))
+      const pairedD = new Set(m.pairs.map((x) => x[0]))
+      const pairedT = new Set(m.pairs.map((x) => x[1]))
+      cps.forEach((p, i) => pairedD.has(i) || keep(ex.shiftFalse, () => example(p)))
+      t.shifts.forEach((p, j) => pairedT.has(j) || keep(ex.shiftMissed, () => example(p)))
+      if (label !== t.trend) keep(ex.trendWrong, () => ({ series: t.series, injected: t.trend, concluded: label, shifts: t.shifts.length }))
+    }
     trend = addCounts(trend, trendCounts(label, t.trend))
     if (label === t.trend) agree++
     confusion[TREND_LABELS.indexOf(t.trend)]![TREND_LABELS.indexOf(label)]!++
@@ -201,5 +241,6 @@ export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: 
     anomalyNearShift: scores(nearShift),
     levelShift: scores(shift),
     trend: { ...scores(trend), agreement: truth.length ? agree / truth.length : 1, confusion },
+    ...(examples > 0 ? { examples: ex } : {}),
   }
 }

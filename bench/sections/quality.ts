@@ -79,11 +79,11 @@ export function qualityWorkload(name: string, overrides: Partial<WorkloadSpec> =
   return { name, spec, data, truth }
 }
 
-export function assessRun(w: QualityWorkload, set: Pick<OptionSet, 'name' | 'options'>): QualityRow {
+export function assessRun(w: QualityWorkload, set: Pick<OptionSet, 'name' | 'options'>, examples = 0): QualityRow {
   const started = performance.now()
   const result = analyzeNative(w.data, { ...set.options, categories: ['anomaly', 'changepoint', 'trend'] })
   const ms = performance.now() - started
-  return { workload: w.name, series: w.spec.series, set: set.name, options: set.options, quality: assess(w.spec, w.truth, result), categories: w.categories ?? ALL_CATEGORIES, ms }
+  return { workload: w.name, series: w.spec.series, set: set.name, options: set.options, quality: assess(w.spec, w.truth, result, examples), categories: w.categories ?? ALL_CATEGORIES, ms }
 }
 
 export interface QualitySection {
@@ -149,4 +149,19 @@ export function qualityTable(rows: readonly QualityRow[]): string {
 /** The trend confusion matrix of one row: injected label down, concluded label across. */
 export function confusionTable(r: QualityRow): string {
   return table(['injected \\ concluded', ...TREND_LABELS], TREND_LABELS.map((label, i) => [label, ...r.quality.trend.confusion[i]!]))
+}
+
+/** The examples of one row (from `assessRun(..., examples)`), one line each. */
+export function examplesText(r: QualityRow): string {
+  const ex = r.quality.examples
+  if (!ex) return ''
+  const at = (e: { series: string; point: number; fromShift: number | null; trend: string }) =>
+    `${e.series} point ${e.point}${e.fromShift === null ? '' : ` (${e.fromShift >= 0 ? '+' : ''}${e.fromShift} from a shift)`}, ${e.trend}`
+  const has = (c: QualityCategory) => r.categories.includes(c)
+  const part = (title: string, lines: string[]) => (lines.length ? [`${title}:`, ...lines.map((l) => `  ${l}`)] : [`${title}: none`])
+  return [
+    ...(has('anomaly') ? [...part('false anomalies', ex.anomalyFalse.map(at)), ...part('missed spikes', ex.anomalyMissed.map(at))] : []),
+    ...(has('levelShift') ? [...part('false change points', ex.shiftFalse.map(at)), ...part('missed shifts', ex.shiftMissed.map(at))] : []),
+    ...(has('trend') ? part('wrong trend labels', ex.trendWrong.map((e) => `${e.series}: injected ${e.injected}, concluded ${e.concluded} (${e.shifts} shift(s))`)) : []),
+  ].join('\n')
 }
