@@ -3,32 +3,11 @@
 import test from 'ava'
 
 import { analyze, analyzeNative } from '../index.js'
+import { maxLoopDelayDuring } from './helpers/loop.js'
 import { ndjson } from './helpers/workload.js'
 
 // Big enough that the analysis takes a good fraction of a second in release.
 const big = ndjson(600, 2_880, 7)
-
-/** Runs `work` while a 5 ms interval timer measures how late it fires; returns the worst lateness. */
-async function maxLoopDelayDuring(work: () => Promise<unknown> | unknown): Promise<{ delayMs: number; workMs: number }> {
-  const period = 5
-  let last = performance.now()
-  let worst = 0
-  const timer = setInterval(() => {
-    const now = performance.now()
-    worst = Math.max(worst, now - last - period)
-    last = now
-  }, period)
-  // Let the timer settle before the work starts.
-  await new Promise((r) => setTimeout(r, 30))
-  worst = 0
-  const start = performance.now()
-  await work()
-  const workMs = performance.now() - start
-  // One more turn so that a blocked loop's delay is seen by the timer.
-  await new Promise((r) => setTimeout(r, 30))
-  clearInterval(timer)
-  return { delayMs: worst, workMs }
-}
 
 test.serial('the event loop keeps turning while analyze() runs', async (t) => {
   const during = await maxLoopDelayDuring(() => analyze(big))

@@ -75,7 +75,7 @@ const compareRows: CompareRow[] = await compare(Object.values(workloads), peers,
 
 section('the boundary (fleet)')
 const bound = await boundary(workloads.fleet, native)
-log(`  engine ${fmtMs(bound.engineMs)} (parse ${fmtMs(bound.parseMs)}), objects ${fmtTiming(bound.objectsSync)}, async ${fmtTiming(bound.objectsAsync)}, messages ${fmtTiming(bound.messages)}`)
+log(`  engine ${fmtMs(bound.engineMs)} (parse ${fmtMs(bound.parseMs)}), objects ${fmtTiming(bound.objectsSync)}, async ${fmtTiming(bound.objectsAsync)}, messages ${fmtTiming(bound.messages)}, columns ${fmtTiming(bound.columnsSync)} (build ${fmtMs(bound.columnsBuildMs)})`)
 
 section('event-loop delay while analysing (fleet)')
 const loop = await eventLoop(workloads.fleet, quick ? 1 : 3)
@@ -131,6 +131,8 @@ const md = [
     ['+ results as JS objects (`analyzeNative`)', fmtTiming(bound.objectsSync)],
     ['+ results as JS objects, chunked off the loop (`analyze`)', fmtTiming(bound.objectsAsync)],
     ['+ ready Kafka messages, one buffer (`analyzeToMessagesNative`)', fmtTiming(bound.messages)],
+    ['the same series as typed arrays: copy, check and group instead of parse (engine-internal)', fmtMs(bound.columnsBuildMs)],
+    ['+ analyses and results as JS objects, no NDJSON (`analyzeColumnsNative`)', fmtTiming(bound.columnsSync)],
   ])}`,
   `### Scaling\n\n${table(['fleet, all four, analyzeNative', 'time', 'speed-up'], threadRows.map((r) => [`${r.threads} thread(s)`, fmtTiming(r.timing), `${(t1 / r.timing.ms).toFixed(2)}x`]))}\n\n${table(['conclude run (fleet)', 'sink', 'time', 'conclusions/s'], [...pipelineRows, ...brokerRows].map((r) => [`${r.workers} worker(s) x ${r.threads} thread(s)`, r.sink, r.ms ? fmtMs(r.ms) : `skipped: ${r.skipped}`, r.conclusionsPerSecond?.toFixed(0) ?? '–']))}`,
   `### Event-loop delay while analysing fleet (worst p99 of ${quick ? 1 : 3} runs)\n\n${table(['call', 'p99', 'max', 'job'], loop.map((r) => [`\`${r.call}\``, `${r.p99.toFixed(2)} ms`, `${r.max.toFixed(1)} ms`, fmtMs(r.jobMs)]))}`,
