@@ -22,3 +22,19 @@ export async function maxLoopDelayDuring(work: () => Promise<unknown> | unknown)
   clearInterval(timer)
   return { delayMs: worst, workMs }
 }
+
+/**
+ * Starts `run` (an async analysis taking about `fullMs` when left alone) and aborts it after a
+ * tenth of that; returns its rejection and how long it took to settle.
+ */
+export async function abortMidRun(run: (signal: AbortSignal) => Promise<unknown>, fullMs: number): Promise<{ error: any; elapsedMs: number }> {
+  const ac = new AbortController()
+  const start = performance.now()
+  const pending = run(ac.signal)
+  setTimeout(() => ac.abort(), Math.max(5, fullMs / 10))
+  const error = await pending.then(
+    () => undefined,
+    (e) => e,
+  )
+  return { error, elapsedMs: performance.now() - start }
+}

@@ -72,10 +72,32 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::r
 pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
     let bytes = input::borrow(env, &input)?;
     let opts = convert::read_options(env, options.as_ref())?;
+    sync_result(env, |never| engine::analyze(bytes, &opts.engine, never))
+}
+
+/// The result of a synchronous analysis as JS objects (`JSON.parse` of the engine's JSON).
+fn sync_result<'env>(
+    env: &'env Env,
+    analysis: impl FnOnce(&AtomicBool) -> std::result::Result<Analysis, EngineError>,
+) -> Result<Unknown<'env>> {
     let never = AtomicBool::new(false);
-    let json = guarded(|| engine::analyze(bytes, &opts.engine, &never).map(|a| output::analysis_json(&a)))
-        .map_err(|e| js_error(env, e))?;
+    let json = guarded(|| analysis(&never).map(|a| output::analysis_json(&a))).map_err(|e| js_error(env, e))?;
     deliver::json_parse(env, &json)
+}
+
+/// The result of an async analysis as JS objects, a chunk per event-loop turn.
+fn async_result<'env>(
+    env: &'env Env,
+    hold: impl FnOnce(&Env) -> Result<Held>,
+    options: Option<Object>,
+) -> Result<PromiseRaw<'env, ObjectRef>> {
+    spawn_job(
+        env,
+        hold,
+        options,
+        |analysis| Ok(deliver::prepare(analysis)),
+        |r, env, cancel| deliver::deliver(env, r, cancel),
+    )
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
@@ -86,13 +108,7 @@ pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Obje
     ts_return_type = "Promise<AnalysisResult>"
 )]
 pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<PromiseRaw<'env, ObjectRef>> {
-    spawn_job(
-        env,
-        |env| input::hold(env, &input).map(Held::Bytes),
-        options,
-        |analysis| Ok(deliver::prepare(analysis)),
-        |r, env, cancel| deliver::deliver(env, r, cancel),
-    )
+    async_result(env, |env| input::hold(env, &input).map(Held::Bytes), options)
 }
 
 /// `analyzeNative` of series already in memory, given as columns instead of text: the same
@@ -107,10 +123,7 @@ pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) ->
 pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
     let entries = columns::read(env, &series)?;
     let opts = convert::read_options(env, options.as_ref())?;
-    let never = AtomicBool::new(false);
-    let json = guarded(|| engine::analyze_columns(entries, &opts.engine, &never).map(|a| output::analysis_json(&a)))
-        .map_err(|e| js_error(env, e))?;
-    deliver::json_parse(env, &json)
+    sync_result(env, |never| engine::analyze_columns(entries, &opts.engine, never))
 }
 
 /// The async twin of `analyzeColumnsNative`, like `analyze`: the arrays are copied before it
@@ -125,13 +138,7 @@ pub fn analyze_columns<'env>(
     series: Unknown,
     options: Option<Object>,
 ) -> Result<PromiseRaw<'env, ObjectRef>> {
-    spawn_job(
-        env,
-        |env| columns::read(env, &series).map(Held::Columns),
-        options,
-        |analysis| Ok(deliver::prepare(analysis)),
-        |r, env, cancel| deliver::deliver(env, r, cancel),
-    )
+    async_result(env, |env| columns::read(env, &series).map(Held::Columns), options)
 }
 
 // Only types `index.d.ts`: `columns::read` reads the arrays themselves.
