@@ -55,6 +55,21 @@ export interface AnalysisTimings {
 export declare function analyze(input: Buffer | Uint8Array, options?: AnalyzeOptions): Promise<AnalysisResult>
 
 /**
+ * The async twin of `analyzeColumnsNative`, like `analyze`: the arrays are copied before it
+ * returns (so JS may change them at once), the analysis runs on the pool without blocking the
+ * event loop, and `options.signal` cancels it.
+ */
+export declare function analyzeColumns(series: Array<SeriesColumns>, options?: AnalyzeOptions): Promise<AnalysisResult>
+
+/**
+ * `analyzeNative` of series already in memory, given as columns instead of text: the same
+ * result and options (`format` and `onBadLine` do not apply). Entries with the same `id` are
+ * one series; points are sorted by `ts` (stable); `NaN` (or `null` in a `number[]`) is a
+ * missing value. Inconsistent columns throw `ERR_CONCLUDE_COLUMNS` naming the entry and field.
+ */
+export declare function analyzeColumnsNative(series: Array<SeriesColumns>, options?: AnalyzeOptions): AnalysisResult
+
+/**
  * Analyses a batch synchronously: the work runs on the engine's thread pool
  * while this thread waits. Throws a coded error on bad input or options.
  */
@@ -173,6 +188,19 @@ export interface PoolInfo {
   built: boolean
   /** Pools built by this process so far (one per distinct `threads` value). */
   builds: number
+}
+
+/** One entry of `analyzeColumns`' input: `ts[i]` and `values[i]` are one point. */
+export interface SeriesColumns {
+  /** The series id (non-empty). */
+  id: string
+  /**
+   * Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
+   * (today converted to the nearest double, as NDJSON integers are).
+   */
+  ts: Float64Array | BigInt64Array | number[]
+  /** Values; `NaN` (or `null` in an array) is a missing value. */
+  values: Float64Array | Array<number | null>
 }
 
 /** How `splitUnits` sizes units. */

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { boundary } from './sections/boundary.js'
 import { ANALYSES, compare, type CompareRow } from './sections/compare.js'
 import { eventLoop } from './sections/eventloop.js'
+import { groupSteadyState, type GroupSteadyState } from './sections/group.js'
 import { peakRss, pipeline, threads, type MemoryRow, type PipelineRow } from './sections/processes.js'
 import { quality, qualityTable, QUICK_SERIES } from './sections/quality.js'
 import { OPTION_SETS } from './lib/quality-options.js'
@@ -80,7 +81,7 @@ const compareRows: CompareRow[] = await compare(Object.values(workloads), peers,
 
 section('the boundary (fleet)')
 const bound = await boundary(workloads.fleet, native)
-log(`  engine ${fmtMs(bound.engineMs)} (parse ${fmtMs(bound.parseMs)}), objects ${fmtTiming(bound.objectsSync)}, async ${fmtTiming(bound.objectsAsync)}, messages ${fmtTiming(bound.messages)}`)
+log(`  engine ${fmtMs(bound.engineMs)} (parse ${fmtMs(bound.parseMs)}), objects ${fmtTiming(bound.objectsSync)}, async ${fmtTiming(bound.objectsAsync)}, messages ${fmtTiming(bound.messages)}, columns ${fmtTiming(bound.columnsSync)} (build ${fmtMs(bound.columnsBuildMs)})`)
 
 section('event-loop delay while analysing (fleet)')
 const loop = await eventLoop(workloads.fleet, quick ? 1 : 3)
@@ -105,6 +106,18 @@ if (v['no-broker']) {
     b.stop()
   }
 }
+section('group mode steady state: --source kafka, 100 k points per message, 6 partitions')
+let group: GroupSteadyState | { skipped: string }
+if (v['no-broker']) group = { skipped: '--no-broker' }
+else {
+  const b = broker()
+  try {
+    group = b.available ? await groupSteadyState({ brokers: '127.0.0.1:9092', batches: quick ? 12 : 48, log }) : { skipped: b.why ?? 'no broker' }
+  } finally {
+    b.stop()
+  }
+}
+
 for (const r of brokerRows) log(`  ${r.workers} worker(s) x ${r.threads}: ${r.conclusionsPerSecond ? `${r.conclusionsPerSecond.toFixed(0)} conclusions/s (${r.conclusions} in ${fmtMs(r.ms)})` : `skipped: ${r.skipped}`}`)
 
 // ---- the targets of issue 5 ----
@@ -122,7 +135,7 @@ const targets = [
   { target: '2 threads vs 1 (fleet, all four)', goal: '>= 1.7x', value: t1 / t2, met: t1 / t2 >= 1.7, show: `${(t1 / t2).toFixed(2)}x` },
 ]
 
-const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, quality: qualitySection, targets, seconds: (performance.now() - started) / 1000 }
+const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, quality: qualitySection, group, targets, seconds: (performance.now() - started) / 1000 }
 writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
 writeFileSync(join(out, 'fleet.svg'), compareSvg(compareRows, 'fleet', `fleet (${describe(workloads.fleet)}): time per implementation, parse included`) + '\n')
 
@@ -136,8 +149,25 @@ const md = [
     ['+ results as JS objects (`analyzeNative`)', fmtTiming(bound.objectsSync)],
     ['+ results as JS objects, chunked off the loop (`analyze`)', fmtTiming(bound.objectsAsync)],
     ['+ ready Kafka messages, one buffer (`analyzeToMessagesNative`)', fmtTiming(bound.messages)],
+    ['the same series as typed arrays: copy, check and group instead of parse (engine-internal)', fmtMs(bound.columnsBuildMs)],
+    ['+ analyses and results as JS objects, no NDJSON (`analyzeColumnsNative`)', fmtTiming(bound.columnsSync)],
   ])}`,
   `### Scaling\n\n${table(['fleet, all four, analyzeNative', 'time', 'speed-up'], threadRows.map((r) => [`${r.threads} thread(s)`, fmtTiming(r.timing), `${(t1 / r.timing.ms).toFixed(2)}x`]))}\n\n${table(['conclude run (fleet)', 'sink', 'time', 'conclusions/s'], [...pipelineRows, ...brokerRows].map((r) => [`${r.workers} worker(s) x ${r.threads} thread(s)`, r.sink, r.ms ? fmtMs(r.ms) : `skipped: ${r.skipped}`, r.conclusionsPerSecond?.toFixed(0) ?? '–']))}`,
+  'rows' in group
+    ? `### Group mode steady state (\`--source kafka\`, ${group.rows[0]?.batches ?? 0} messages of ${group.pointsPerBatch.toLocaleString('en-US')} points, ${(group.bytesPerBatch / 1e6).toFixed(1)} MB, over ${group.partitions} partitions)\n\n${table(
+        ['what', 'batches/s', 'points/s', 'of the engine', 'CPU per batch'],
+        [
+          [`engine alone, \`analyzeToMessagesNative\`, ${group.engine.threads} threads (best of 3)`, group.engine.batchesPerSecond.toFixed(1), `${(group.engine.pointsPerSecond / 1e6).toFixed(2)} M`, '100 %', `${group.engine.cpuMsPerBatch.toFixed(0)} ms`],
+          ...group.rows.map((r) => [
+            `${r.workers} worker(s) x ${r.threadsPerWorker} thread(s)`,
+            r.batchesPerSecond?.toFixed(1) ?? `skipped: ${r.skipped}`,
+            r.pointsPerSecond ? `${(r.pointsPerSecond / 1e6).toFixed(2)} M` : '–',
+            r.ofEngine ? `${(100 * r.ofEngine).toFixed(0)} %` : '–',
+            r.cpuMsPerBatch ? `${r.cpuMsPerBatch.conclude.toFixed(0)} ms + broker ${r.cpuMsPerBatch.broker?.toFixed(0) ?? '?'} ms` : '–',
+          ]),
+        ],
+      )}`
+    : `### Group mode steady state\n\nskipped: ${group.skipped}`,
   `### Event-loop delay while analysing fleet (worst p99 of ${quick ? 1 : 3} runs)\n\n${table(['call', 'p99', 'max', 'job'], loop.map((r) => [`\`${r.call}\``, `${r.p99.toFixed(2)} ms`, `${r.max.toFixed(1)} ms`, fmtMs(r.jobMs)]))}`,
   `### Quality against ground truth (precision / recall / F1 per category)\n\nThe generator's injected spikes, level shifts (matched within ±5 points, one to one) and trend labels; rules in [docs/quality.md](../../docs/quality.md). Option sets (\`bench/lib/quality-options.ts\`): ${OPTION_SETS.map((o) => `**${o.name}**: ${o.why}`).join('; ')}.${qualitySection.labelledSkipped ? ` Labelled public data skipped: ${qualitySection.labelledSkipped}.` : ''}\n\n${qualityTable(qualitySection.rows)}`,
   `### Peak memory (RSS of a fresh process)\n\n${table(['workload', 'what', 'peak RSS'], memory.map((m) => [m.workload, m.what, m.peakRssMB ? `${m.peakRssMB.toFixed(0)} MB` : `skipped: ${m.skipped}`]))}`,

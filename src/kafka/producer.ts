@@ -9,6 +9,7 @@ import './read-committed.js'
 import { CompressionTypes, Kafka, logLevel, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
+import { FastDefaultPartitioner } from './partitioner.js'
 
 export type Compression = 'none' | 'gzip'
 
@@ -114,6 +115,8 @@ export class ProcessProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
+      // kafkajs's default partitioning, at a fraction of its cost per message.
+      createPartitioner: FastDefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
       ...(transactionalId ? { transactionalId, transactionTimeout: transactionTimeoutMs } : {}),
     })

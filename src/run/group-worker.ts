@@ -34,6 +34,9 @@ function wire(e: unknown): WireError {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** Bytes one fetch may bring per partition and in all: several large batches of several partitions. */
+const FETCH_MAX_BYTES_PER_PARTITION = 16 << 20
+const FETCH_MAX_BYTES = 64 << 20
 const metrics = workerMetrics()
 let config: GroupWorkerConfig
 let topics: Record<Category, string>
@@ -112,23 +115,31 @@ function deadLetter(topic: string, partition: number, message: KafkaMessage, e: 
   return { topic: config.deadLetterTopic, messages: [{ key: message.key, value: message.value ?? EMPTY, headers }] }
 }
 
-/** Analyses one input message, delivers its conclusions (or dead letter) and commits its offset. */
-async function handle(topic: string, partition: number, message: KafkaMessage, highWatermark: string, heartbeat: () => Promise<void>): Promise<void> {
+/** One input message analysed: its produce requests (conclusions, or its dead letter). */
+interface Analysed {
+  started: number
+  requests: TopicMessages[][]
+  counts: number[]
+  dead: boolean
+}
+
+/** Analyses one input message on the engine's pool. Never rejects: input that fails becomes a dead letter. */
+async function analyse(topic: string, partition: number, message: KafkaMessage): Promise<Analysed> {
   const started = performance.now()
-  const next = BigInt(message.offset) + 1n
-  let requests: TopicMessages[][]
-  let counts = [0, 0, 0, 0]
-  let dead = false
   try {
     const batch = await analyzeToMessages(message.value ?? EMPTY, { batch: `${topic}/${partition}/${message.offset}` }, config.analysis)
-    requests = produceRequests(batch, topics, pidHeaders())
-    counts = batch.counts
+    return { started, requests: produceRequests(batch, topics, pidHeaders()), counts: batch.counts, dead: false }
   } catch (e) {
     // Analysis is deterministic: the same bytes would fail again. Park them, keep going.
-    requests = [[deadLetter(topic, partition, message, e)]]
-    dead = true
     metrics.errors.inc({ kind: 'parse' })
+    return { started, requests: [[deadLetter(topic, partition, message, e)]], counts: [0, 0, 0, 0], dead: true }
   }
+}
+
+/** Delivers one analysed input message (conclusions or dead letter) and then commits its offset. */
+async function handle(topic: string, partition: number, message: KafkaMessage, analysed: Analysed, highWatermark: string, heartbeat: () => Promise<void>): Promise<void> {
+  const { started, requests, counts, dead } = analysed
+  const next = BigInt(message.offset) + 1n
   const offsets = [{ topic, partition, offset: String(next) }]
   if (config.exactlyOnce) {
     try {
@@ -238,6 +249,11 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     heartbeatInterval: c.heartbeatIntervalMs,
     rebalanceTimeout: Math.max(c.sessionTimeoutMs, c.sendTimeoutMs + c.commitTimeoutMs),
     maxWaitTimeInMs: 500,
+    // A fetch returns at most one message larger than maxBytesPerPartition (kafkajs's default is
+    // 1 MiB; a batch of 100 k points is 6 MB), and kafkajs fetches again only once every batch of
+    // the last fetch is processed: with the defaults, one message per fetch, partitions in turn.
+    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+    maxBytes: FETCH_MAX_BYTES,
     allowAutoTopicCreation: false,
     readUncommitted: false,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
@@ -270,11 +286,18 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     partitionsConsumedConcurrently: c.exactlyOnce ? 1 : c.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       trace(`batch p${batch.partition} first ${batch.firstOffset()} n ${batch.messages.length}`)
+      // The next message is analysed while this one is delivered and committed, so the engine's
+      // pool stays busy; deliveries and commits stay in offset order, each commit after its acks.
+      const ahead = (i: number) => (i < batch.messages.length ? analyse(batch.topic, batch.partition, batch.messages[i]!) : undefined)
+      let next = ahead(0)
       try {
-        for (const message of batch.messages) {
+        for (let i = 0; i < batch.messages.length; i++) {
           if (!isRunning() || isStale() || stopping) break
+          const message = batch.messages[i]!
+          const analysed = await next!
+          next = ahead(i + 1)
           try {
-            await handle(batch.topic, batch.partition, message, batch.highWatermark, heartbeat)
+            await handle(batch.topic, batch.partition, message, analysed, batch.highWatermark, heartbeat)
           } catch (e) {
             if (isRebalance(e)) {
               process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)

@@ -11,6 +11,16 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
+/// Sorts points `(ts, value)` by `ts`, stably (equal timestamps keep input order); skipped when
+/// they already ascend, the usual case. The one ordering rule of every input path (parsed text
+/// and columns). Timestamps are finite, so `<=` is a total order here (`-0.0 == 0.0`, kept in
+/// input order).
+pub(crate) fn sort_by_ts(points: &mut [(f64, f64)]) {
+    if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
+        points.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    }
+}
+
 /// A parsed batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {

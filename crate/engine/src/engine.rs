@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::anomaly::{hampel, Anomaly};
 use crate::batch::{Batch, Series};
 use crate::changepoint::{detect, ChangePoint};
+use crate::columns::{self, SeriesColumns};
 use crate::error::Error;
 use crate::options::{Category, Options};
 use crate::parse::parse;
@@ -115,9 +116,26 @@ fn check(cancel: &AtomicBool) -> Result<(), Error> {
 /// Parses `input` and runs the requested analyses on this process's pool.
 /// Never panics: a panic inside is returned as an internal error.
 pub fn analyze(input: &[u8], options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
+    analyze_batch(|| parse(input, options.format, options.on_bad_line), options, cancel)
+}
+
+/// [`analyze`] of series given as columns instead of text ([`columns`](crate::columns)): the
+/// same analyses and result, `stats.timings.parse` the time to check and group the columns.
+/// `options.format` and `options.on_bad_line` do not apply.
+pub fn analyze_columns(entries: Vec<SeriesColumns>, options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
+    analyze_batch(move || columns::into_batch(entries), options, cancel)
+}
+
+/// Builds the batch with `build` and analyses it, both on this process's pool: the one path
+/// after parsing, whatever the input.
+fn analyze_batch(
+    build: impl FnOnce() -> Result<Batch, Error> + Send,
+    options: &Options,
+    cancel: &AtomicBool,
+) -> Result<Analysis, Error> {
     options.validate()?;
     let pool = pool::get(options.threads)?;
-    let run = || pool.install(|| analyze_on_current_pool(input, options, cancel));
+    let run = || pool.install(|| analyze_on_current_pool(build, options, cancel));
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(payload) => Err(Error::internal(format!("engine panic: {}", panic_message(&*payload)))),
@@ -135,10 +153,14 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-fn analyze_on_current_pool(input: &[u8], options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
+fn analyze_on_current_pool(
+    build: impl FnOnce() -> Result<Batch, Error>,
+    options: &Options,
+    cancel: &AtomicBool,
+) -> Result<Analysis, Error> {
     let started = Instant::now();
     check(cancel)?;
-    let batch = parse(input, options.format, options.on_bad_line)?;
+    let batch = build()?;
     let parsed = Instant::now();
     let Batch { series, points, bad_lines, bad_line_numbers } = batch;
 

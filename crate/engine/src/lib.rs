@@ -4,6 +4,7 @@
 //! layer over [`engine::analyze`]. Every module owns one concern:
 //!
 //! * [`parse`]: NDJSON / CSV batches into [`Batch`] (series grouped, ts-sorted);
+//! * [`columns`]: series given as arrays into the same [`Batch`], no text round trip;
 //! * [`summary`], [`anomaly`], [`changepoint`], [`trend`]: the four analyses,
 //!   each a pure function over one series' values;
 //! * [`select`]: order statistics shared by the analyses (numpy-exact quantiles);
@@ -14,6 +15,7 @@
 pub mod anomaly;
 pub mod batch;
 pub mod changepoint;
+pub mod columns;
 pub mod engine;
 pub mod error;
 pub mod options;
@@ -26,5 +28,5 @@ pub mod summary;
 pub mod trend;
 
 pub use batch::{Batch, Series};
-pub use error::{Error, ErrorKind};
+pub use error::{ColumnPlace, Error, ErrorKind};
 pub use options::Options;

@@ -11,6 +11,7 @@
 
 #![deny(clippy::all)]
 
+mod columns;
 mod convert;
 mod deliver;
 mod input;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use conclude_engine::engine::{self, panic_message, Analysis};
 use conclude_engine::output::{self, Provenance};
 use conclude_engine::{pool, split, Error as EngineError};
+use input::Held;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -41,6 +43,10 @@ pub(crate) fn js_error(env: &Env, e: EngineError) -> napi::Error {
         }
         if let Some(column) = e.column {
             obj.set("column", column as u32)?;
+        }
+        if let Some(place) = e.place {
+            obj.set("series", place.series as u32)?;
+            obj.set("field", place.field)?;
         }
         if e.kind == conclude_engine::ErrorKind::Aborted {
             obj.set("name", "AbortError")?;
@@ -66,10 +72,32 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::r
 pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
     let bytes = input::borrow(env, &input)?;
     let opts = convert::read_options(env, options.as_ref())?;
+    sync_result(env, |never| engine::analyze(bytes, &opts.engine, never))
+}
+
+/// The result of a synchronous analysis as JS objects (`JSON.parse` of the engine's JSON).
+fn sync_result<'env>(
+    env: &'env Env,
+    analysis: impl FnOnce(&AtomicBool) -> std::result::Result<Analysis, EngineError>,
+) -> Result<Unknown<'env>> {
     let never = AtomicBool::new(false);
-    let json = guarded(|| engine::analyze(bytes, &opts.engine, &never).map(|a| output::analysis_json(&a)))
-        .map_err(|e| js_error(env, e))?;
+    let json = guarded(|| analysis(&never).map(|a| output::analysis_json(&a))).map_err(|e| js_error(env, e))?;
     deliver::json_parse(env, &json)
+}
+
+/// The result of an async analysis as JS objects, a chunk per event-loop turn.
+fn async_result<'env>(
+    env: &'env Env,
+    hold: impl FnOnce(&Env) -> Result<Held>,
+    options: Option<Object>,
+) -> Result<PromiseRaw<'env, ObjectRef>> {
+    spawn_job(
+        env,
+        hold,
+        options,
+        |analysis| Ok(deliver::prepare(analysis)),
+        |r, env, cancel| deliver::deliver(env, r, cancel),
+    )
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
@@ -80,13 +108,52 @@ pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Obje
     ts_return_type = "Promise<AnalysisResult>"
 )]
 pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<PromiseRaw<'env, ObjectRef>> {
-    spawn_job(
-        env,
-        input,
-        options,
-        |analysis| Ok(deliver::prepare(analysis)),
-        |r, env, cancel| deliver::deliver(env, r, cancel),
-    )
+    async_result(env, |env| input::hold(env, &input).map(Held::Bytes), options)
+}
+
+/// `analyzeNative` of series already in memory, given as columns instead of text: the same
+/// result and options (`format` and `onBadLine` do not apply). Entries with the same `id` are
+/// one series; points are sorted by `ts` (stable); `NaN` (or `null` in a `number[]`) is a
+/// missing value. Inconsistent columns throw `ERR_CONCLUDE_COLUMNS` naming the entry and field.
+#[napi(
+    catch_unwind,
+    ts_args_type = "series: Array<SeriesColumns>, options?: AnalyzeOptions",
+    ts_return_type = "AnalysisResult"
+)]
+pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
+    let entries = columns::read(env, &series)?;
+    let opts = convert::read_options(env, options.as_ref())?;
+    sync_result(env, |never| engine::analyze_columns(entries, &opts.engine, never))
+}
+
+/// The async twin of `analyzeColumnsNative`, like `analyze`: the arrays are copied before it
+/// returns (so JS may change them at once), the analysis runs on the pool without blocking the
+/// event loop, and `options.signal` cancels it.
+#[napi(
+    ts_args_type = "series: Array<SeriesColumns>, options?: AnalyzeOptions",
+    ts_return_type = "Promise<AnalysisResult>"
+)]
+pub fn analyze_columns<'env>(
+    env: &'env Env,
+    series: Unknown,
+    options: Option<Object>,
+) -> Result<PromiseRaw<'env, ObjectRef>> {
+    async_result(env, |env| columns::read(env, &series).map(Held::Columns), options)
+}
+
+// Only types `index.d.ts`: `columns::read` reads the arrays themselves.
+/// One entry of `analyzeColumns`' input: `ts[i]` and `values[i]` are one point.
+#[napi(object, object_to_js = false, object_from_js = false)]
+pub struct SeriesColumns {
+    /// The series id (non-empty).
+    pub id: String,
+    /// Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
+    /// (today converted to the nearest double, as NDJSON integers are).
+    #[napi(ts_type = "Float64Array | BigInt64Array | number[]")]
+    pub ts: Vec<f64>,
+    /// Values; `NaN` (or `null` in an array) is a missing value.
+    #[napi(ts_type = "Float64Array | Array<number | null>")]
+    pub values: Vec<f64>,
 }
 
 /// Options of the ready-to-send message path.
@@ -148,7 +215,7 @@ pub fn analyze_to_messages<'env>(
     let batch = message_options.batch;
     spawn_job(
         env,
-        input,
+        |env| input::hold(env, &input).map(Held::Bytes),
         options,
         move |analysis| messages(analysis, &batch),
         |m, _env, _cancel| Ok(MessageBatch::from(m)),
@@ -178,14 +245,15 @@ pub fn analyze_to_messages_native(
 /// `work` (the Rust side of the output) on the pool; settle the promise from
 /// the pool thread, where `finish` makes the JS value on the JS thread. Bad
 /// arguments reject the promise rather than throw, like any async function.
-fn spawn_job<'env, P, T, W, F>(
+fn spawn_job<'env, H, P, T, W, F>(
     env: &'env Env,
-    input: Unknown,
+    hold: H,
     options: Option<Object>,
     work: W,
     finish: F,
 ) -> Result<PromiseRaw<'env, T>>
 where
+    H: FnOnce(&Env) -> Result<Held>,
     P: Send + 'static,
     T: ToNapiValue + 'static,
     W: FnOnce(Analysis) -> std::result::Result<P, EngineError> + Send + 'static,
@@ -193,7 +261,7 @@ where
 {
     // Any error before the job starts rejects the promise.
     let start = move || -> Result<PromiseRaw<'env, T>> {
-        let bytes = input::hold(env, &input)?;
+        let mut held = hold(env)?;
         let opts = convert::read_options(env, options.as_ref())?;
         let cancel = Arc::new(AtomicBool::new(false));
         if let Some(signal) = &opts.signal {
@@ -207,10 +275,10 @@ where
         let (deferred, promise) = env.create_deferred::<T, _>()?;
         let engine_opts = opts.engine;
         pool.spawn(move || {
-            let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel).and_then(work));
+            let result = guarded(|| held.analyze(&engine_opts, &cancel).and_then(work));
             deferred.resolve(move |env| {
                 // The input reference is released here, on the JS thread.
-                drop(bytes);
+                drop(held);
                 match result {
                     Ok(output) => finish(output, &env, cancel),
                     Err(e) => Err(js_error(&env, e)),

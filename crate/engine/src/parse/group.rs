@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use rayon::prelude::*;
 
 use super::BadLines;
-use crate::batch::{Batch, Series};
+use crate::batch::{sort_by_ts, Batch, Series};
 
 /// The points of one series, in input order, its id borrowed from the input when possible.
 ///
@@ -95,13 +95,9 @@ impl<'a> Groups<'a> {
 }
 
 impl Builder<'_> {
-    /// The series, its points sorted by `ts` (stable; skipped when already in order, the usual
-    /// case). Timestamps are finite, so `<=` is a total order here (`-0.0 == 0.0`, kept in input
-    /// order).
+    /// The series, its points sorted by `ts` ([`sort_by_ts`]).
     fn finish(mut self) -> Series {
-        if !self.points.windows(2).all(|w| w[0].0 <= w[1].0) {
-            self.points.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
-        }
+        sort_by_ts(&mut self.points);
         let (ts, values) = self.points.into_iter().unzip();
         Series { id: into_string(self.id), ts, values }
     }
