@@ -1,11 +1,15 @@
 // The per-process producer and the small pieces around it, without a broker.
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 
 import test from 'ava'
+import { Partitioners } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../src/deadline.js'
 import { closeProcessProducer, currentProcessProducer, KafkaError, processProducer } from '../src/kafka/producer.js'
+import { keyPartitioner, murmur2 } from '../src/kafka/partitioner.js'
 import { conclusionTopics, TopicNameError, validateTopic } from '../src/kafka/topics.js'
+import { MessageTooLargeError, produceRequests, recordBytes } from '../src/sink/kafka.js'
 
 test('a producer is created on first use and reused in the same process', (t) => {
   const a = processProducer({ brokers: ['127.0.0.1:1'] }, 1001)
@@ -56,4 +60,58 @@ test('topic names follow Kafka rules', (t) => {
   t.throws(() => validateTopic('x'.repeat(250)), { message: /249/ })
   t.deepEqual(conclusionTopics('p-'), { summary: 'p-summary', anomaly: 'p-anomaly', changepoint: 'p-changepoint', trend: 'p-trend' })
   t.throws(() => conclusionTopics('bad/'), { instanceOf: TopicNameError })
+})
+
+test('the partitioner hashes keys exactly as kafkajs does (Java murmur2)', (t) => {
+  const kafkajsMurmur2: (key: Buffer) => number = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2')
+  let seed = 7
+  const byte = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24
+  for (const length of [0, 1, 2, 3, 4, 5, 7, 8, 31, 64, 255, 1000, 4099]) {
+    for (let k = 0; k < 4; k++) {
+      const key = Buffer.from(Array.from({ length }, byte))
+      t.is(murmur2(key), kafkajsMurmur2(key), `key of ${length} bytes`)
+    }
+  }
+  // Same partitions through the partitioner itself, keyed and with an explicit partition.
+  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }))
+  const ours = keyPartitioner()
+  const theirs = Partitioners.DefaultPartitioner()
+  for (const key of ['host-1.cpu', 'host-22.mem', 'x'.repeat(300)]) {
+    const args = { topic: 'summary', partitionMetadata, message: { key, value: null } }
+    t.is(ours(args), theirs(args))
+  }
+  t.is(ours({ topic: 'summary', partitionMetadata, message: { key: 'k', value: null, partition: 5 } }), 5)
+})
+
+test('produce requests stay within the topics\' max.message.bytes; a message that cannot fit is a located error', (t) => {
+  const topics = conclusionTopics('p.')
+  const batch = (series: string[]) => {
+    const parts: Buffer[] = []
+    const index: number[] = []
+    let at = 0
+    for (const s of series) {
+      const key = Buffer.from(s)
+      const value = Buffer.from(JSON.stringify({ category: 'summary', series: s, mean: 1 }))
+      index.push(0, at, at + key.length, at + key.length, at + key.length + value.length)
+      parts.push(key, value)
+      at += key.length + value.length
+    }
+    return { data: Buffer.concat(parts), index: Uint32Array.from(index), counts: [series.length, 0, 0, 0] } as any
+  }
+  const headers = { 'content-type': 'application/json', 'conclude-pid': '1' }
+  const limits = new Map(Object.values(topics).map((topic) => [topic, 2_000]))
+  const requests = produceRequests(batch(Array.from({ length: 40 }, (_, i) => `host-${i}.cpu`)), topics, headers, limits)
+  t.true(requests.length > 1)
+  t.is(requests.flat().reduce((n, r) => n + r.messages.length, 0), 40)
+  for (const r of requests) {
+    const bytes = r.flatMap((x) => x.messages).reduce((n, m) => n + recordBytes(m.key as Buffer, m.value as Buffer, headers), 0)
+    t.true(bytes <= 2_000, `a request of ${bytes} bytes`)
+  }
+  const err = t.throws(() => produceRequests(batch(['ok', 'n'.repeat(1_500)]), topics, headers, limits), { instanceOf: MessageTooLargeError })
+  t.is(err.code, 'ERR_CONCLUDE_MESSAGE_TOO_LARGE')
+  t.is(err.category, 'summary')
+  t.is(err.topic, 'p.summary')
+  t.is(err.limit, 2_000)
+  t.true(err.bytes > 3_000)
+  t.regex(err.message, /series "n{64}"\.\.\. \(1500 characters\) is \d+ bytes, over the max\.message\.bytes \(2000\) of topic p\.summary/)
 })

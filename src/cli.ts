@@ -54,13 +54,23 @@ process.on('exit', () => {
   process.exitCode = 70
 })
 
+/**
+ * Once the command has finished, a handle it leaves behind must not keep the process alive: a
+ * kafkajs socket to a broker that accepted the connection and never answered stays open until
+ * that broker closes it. Such handles get 2 s, then the process exits with the command's status.
+ */
+function finished(): void {
+  settled = true
+  setTimeout(() => process.exit(), 2_000).unref()
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
-    settled = true
+    finished()
     process.exitCode = code
   },
   (err: Error & { code?: string }) => {
-    settled = true
+    finished()
     const usage = err instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`conclude: ${usage ? err.message : errorText(err)}\n`)
     if (usage) process.stderr.write(`Try 'conclude ${process.argv[2] ?? ''} --help'.\n`)

@@ -85,6 +85,11 @@ async function drain(): Promise<void> {
   if (draining) return
   draining = true
   await Promise.allSettled([...inFlight])
+  // Tests only: a drain that takes 3 s, so a test can signal the primary after the last unit was delivered.
+  if (claimTestFile('CONCLUDE_TEST_SLOW_DRAIN_FILE')) {
+    process.stderr.write(`conclude: worker ${process.pid}: draining slowly (CONCLUDE_TEST_SLOW_DRAIN_FILE)\n`)
+    await new Promise((r) => setTimeout(r, 3_000))
+  }
   let error: WireError | undefined
   const producer = currentProcessProducer()
   const producersCreated = producer?.created ?? 0
