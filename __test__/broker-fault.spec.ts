@@ -29,7 +29,7 @@ test.after.always(async () => {
 test('broker killed and restarted mid-run: complete delivery, or a non-zero exit naming what is missing', async (t) => {
   const files = [0, 1, 2].map((k) => {
     const path = join(dir, `w${k}.ndjson`)
-    execFileSync(process.execPath, [CLI, 'gen', '--series', '60', '--points', '1440', '--seed', String(20 + k), '--out', path], { timeout: 60_000 })
+    execFileSync(process.execPath, [CLI, 'gen', '--series', '60', '--points', '1440', '--seed', String(20 + k), '--out', path], { timeout: 60_000, stdio: 'pipe' })
     return path
   })
   const expected = files.reduce((n, f) => {
@@ -60,12 +60,16 @@ test('broker killed and restarted mid-run: complete delivery, or a non-zero exit
   const report = JSON.parse(readFileSync(reportPath, 'utf8'))
   const counts = await topicCounts(BROKER, ['summary', 'anomaly', 'changepoint', 'trend'].map((c) => prefix + c))
   const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
-  t.log(`exit ${code}; ${report.units.delivered}/${report.units.total} units delivered; ${onTopics} of ${expected} conclusions on the topics`)
+  t.log(`exit ${code}; ${report.units.delivered}/${report.units.total} units delivered; ${onTopics} conclusions on the topics for ${expected} expected, ${report.maybeDuplicated} reported as maybe sent more than once`)
+  // stderr is a pipe here, not a terminal: progress lines all the same (the run outlasts their 5 s period).
+  t.regex(stderr, /conclude: progress: units \d+\/\d+/)
   if (code === 0) {
     t.true(report.ok)
     t.is(report.units.delivered, report.units.total)
-    // At least once: everything arrived (a retried unit may have been written twice).
+    // At least once: everything arrived (a retried unit may have been written twice), and the
+    // report's count of messages that may have been sent more than once covers what is there twice.
     t.true(onTopics >= expected, `${onTopics} < ${expected}`)
+    t.true(onTopics - expected <= report.maybeDuplicated, `${onTopics - expected} on the topics twice, ${report.maybeDuplicated} reported`)
   } else {
     t.false(report.ok)
     t.true(report.units.undelivered.length > 0, 'a failed run must name the undelivered units')

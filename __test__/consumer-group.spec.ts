@@ -16,7 +16,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { analyzeNative } from '../index.js'
 import { brokerTransactionConfigs, CLEANUP_INTERVAL, EOS_DEFAULTS, exactlyOnceProblem } from '../src/kafka/broker-config.js'
 import { DEFAULTS, generate } from '../src/gen/workload.js'
-import { BROKER, ensureBroker, ROOT, uniquePrefix } from './helpers/kafka.js'
+import { BROKER, ensureBroker, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
 // readAll below is read_committed: without the fix, kafkajs hands out records of a killed worker's
 // transaction that the broker aborted after other aborts (see src/kafka/read-committed.ts).
 import '../src/kafka/read-committed.js'
@@ -80,10 +80,11 @@ interface Instance {
 }
 
 /** Starts `conclude run --source kafka` in its own process group (so a SIGKILL can take it whole). */
-async function startInstance(name: string, args: string[], env: Record<string, string> = {}): Promise<Instance> {
+async function startInstance(name: string, args: string[], env: Record<string, string> = {}, withMetrics = true): Promise<Instance> {
   const port = await freePort()
   const reportPath = join(dir, `report-${name}-${Date.now()}.json`)
-  const child = spawn(process.execPath, [CLI, 'run', '--source', 'kafka', ...args, '--metrics-port', String(port), '--metrics-host', '127.0.0.1', '--report', reportPath], {
+  const metrics = withMetrics ? ['--metrics-port', String(port), '--metrics-host', '127.0.0.1'] : []
+  const child = spawn(process.execPath, [CLI, 'run', '--source', 'kafka', ...args, ...metrics, '--report', reportPath], {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, ...env },
@@ -536,4 +537,89 @@ test('--exactly-once refuses settings under which the broker cannot fence a paus
   t.regex(exactlyOnceProblem(eos(10_000, 15_000), broker(10_000))!, /raise --session-timeout to 31250 or more/) // the at-least-once defaults would not do
   const suggested = Number(/raise --session-timeout to (\d+)/.exec(exactlyOnceProblem(eos(10_000, 15_000), broker(10_000))!)![1])
   t.is(exactlyOnceProblem(eos(suggested, 15_000), broker(10_000)), undefined)
+})
+
+/**
+ * Runs one instance until it exits by itself (or kills it after `ms`); its exit, time and report.
+ * Without a metrics server, whose socket would keep the primary's event loop alive.
+ */
+async function runToExit(name: string, args: string[], ms: number, env: Record<string, string> = {}) {
+  const started = performance.now()
+  const inst = await startInstance(name, args, env, false)
+  const exit = await Promise.race([inst.exited, sleep(ms).then(() => (killGroup(inst), { code: -1, signal: null }))])
+  let report: any
+  try {
+    report = JSON.parse(readFileSync(inst.reportPath, 'utf8'))
+  } catch {
+    report = undefined
+  }
+  return { inst, exit, ms: performance.now() - started, report }
+}
+
+test.serial('brokers never reached (a refused port, a server that never answers): exit 1 within the connect deadline, naming them', async (t) => {
+  const silent = await silentServer()
+  t.teardown(silent.close)
+  for (const brokers of ['127.0.0.1:1', silent.address]) {
+    // Default --connect-timeout (10 s): the goal is under 15 s end to end.
+    const r = await runToExit('unreached', ['--topic', 'in', '--group', 'g', '--brokers', brokers, '--workers', '2', '--progress'], 30_000)
+    t.is(r.exit.code, 1, r.inst.stderr)
+    t.true(r.ms < 15_000, `${brokers}: exit after ${r.ms} ms`)
+    t.regex(r.inst.stderr, new RegExp(`kafka connect to ${brokers.replace(/\./g, '\\.')} failed: .*never reached`))
+    t.false(r.report.ok)
+    t.regex(r.report.error, /never reached/)
+    t.log(`${brokers}: exit ${r.exit.code} after ${(r.ms / 1000).toFixed(1)} s`)
+  }
+})
+
+test.serial('workers that keep failing before they join: back-off restarts, then giving up with exit 1 and the report written', async (t) => {
+  // The broker answers, but the input topic does not exist: every worker fails its subscribe.
+  const prefix = uniquePrefix('giveup')
+  const r = await runToExit('giveup', ['--topic', `${prefix}missing`, '--group', `${prefix}g`, '--brokers', BROKER, '--workers', '1'], 60_000)
+  t.is(r.exit.code, 1, r.inst.stderr)
+  t.regex(r.inst.stderr, /restarting slot 0 in 500 ms \(1 of 5 failures/)
+  t.regex(r.inst.stderr, /restarting slot 0 in 4000 ms \(4 of 5 failures/)
+  t.regex(r.inst.stderr, /giving up: workers exited 5 time\(s\) in a row before joining the group; last: ERR_CONCLUDE_KAFKA/)
+  // Not a terminal: progress lines all the same (the run lasts longer than their 5 s period).
+  t.regex(r.inst.stderr, /conclude: progress: group .*0\/1 worker\(s\) joined/)
+  t.false(r.report.ok)
+  t.is(r.report.restarts, 4)
+  t.is(r.report.workers.length, 5)
+  t.true(r.report.workers.every((w: any) => w.exit.code === 3))
+})
+
+test.serial('at least once: a worker that dies between its send and its commit; its batch is sent again, and counted as may-be-duplicated', async (t) => {
+  const prefix = uniquePrefix('dup')
+  const input = `${prefix}input`
+  const group = `${prefix}group`
+  const outputs = CATEGORIES.map((c) => prefix + c)
+  const admin = kafka.admin()
+  await admin.connect()
+  t.teardown(() => Promise.race([admin.disconnect(), sleep(5_000)]))
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: 2 }], waitForLeaders: true })
+  const batches = Array.from({ length: 8 }, (_, i) => makeBatch(i))
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  await producer.send({ topic: input, acks: -1, messages: batches.map((b) => ({ key: `batch-${b.i}`, value: b.data, partition: b.i % 2 })) })
+  await producer.disconnect()
+  const exitFile = join(dir, `${prefix}exit`)
+  writeFileSync(exitFile, '')
+
+  const inst = await startInstance('dup', ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--session-timeout', '6000'], {
+    CONCLUDE_TEST_EXIT_FILE: exitFile,
+  })
+  t.teardown(() => killGroup(inst))
+  await drained(admin, group, input, 90_000)
+  inst.child.kill('SIGTERM')
+  const exit = await Promise.race([inst.exited, sleep(30_000).then(() => ({ code: -1, signal: null }))])
+  t.is(exit.code, 0, inst.stderr)
+  const report = JSON.parse(readFileSync(inst.reportPath, 'utf8'))
+  t.regex(inst.stderr, /exited \(code 9\)/)
+
+  const expected = batches.reduce((n, b) => n + b.expected.length, 0)
+  const counts = await topicCounts(BROKER, outputs)
+  const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
+  t.log(`${onTopics} conclusions on the topics for ${expected} expected; the report says ${report.maybeDuplicated} may have been sent more than once`)
+  t.true(onTopics > expected, 'the worker died before anything was sent twice')
+  t.true(onTopics - expected <= report.maybeDuplicated, `${onTopics - expected} duplicates on the topics, ${report.maybeDuplicated} reported`)
+  t.regex(inst.stderr, new RegExp(`${report.maybeDuplicated} message\\(s\\) may have been sent more than once`))
 })

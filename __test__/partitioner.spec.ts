@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { Partitioners } from 'kafkajs'
 import kafkajsMurmur2 from 'kafkajs/src/producer/partitioners/default/murmur2.js'
 
-import { FastDefaultPartitioner, murmur2 } from '../src/kafka/partitioner.js'
+import { keyPartitioner, murmur2 } from '../src/kafka/partitioner.js'
 
 const metadata = (n: number, leaderless: number[] = []) =>
   Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: leaderless.includes(i) ? -1 : 0, replicas: [0], isr: [0], offlineReplicas: [], partitionErrorCode: 0 }))
@@ -28,7 +28,7 @@ test("murmur2 equals kafkajs's on any bytes, and Kafka's own reference values", 
 })
 
 test('keyed, explicit-partition and string-keyed messages go where DefaultPartitioner puts them', (t) => {
-  const fast = FastDefaultPartitioner()
+  const fast = keyPartitioner()
   const theirs = Partitioners.DefaultPartitioner()
   fc.assert(
     fc.property(
@@ -46,7 +46,7 @@ test('keyed, explicit-partition and string-keyed messages go where DefaultPartit
 })
 
 test('keyless messages round-robin over the partitions that have a leader', (t) => {
-  const fast = FastDefaultPartitioner()
+  const fast = keyPartitioner()
   const seen = new Map<number, number>()
   for (let i = 0; i < 300; i++) {
     const p = fast({ topic: 't', partitionMetadata: metadata(4, [2]), message: { key: null, value: null } })

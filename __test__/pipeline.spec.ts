@@ -1,15 +1,15 @@
 // `conclude run` against the real local broker: what the workers publish is
 // exactly what analyzeNative gives, each worker through its own producer, and
 // every failure is reported, never swallowed, within a deadline.
-import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
-import { BROKER, ensureBroker, readTopics, ROOT, topicCounts, uniquePrefix } from './helpers/kafka.js'
+import { BROKER, createTopics, ensureBroker, readTopics, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
 const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
@@ -24,14 +24,22 @@ interface Ran {
 }
 
 /** Runs the CLI with an outer deadline: a hang fails the test instead of hanging it. */
-function cli(args: string[], deadlineMs: number, onSpawn?: (pid: number) => void): Promise<Ran> {
+function cli(
+  args: string[],
+  deadlineMs: number,
+  onSpawn?: (pid: number) => void,
+  extra: { env?: Record<string, string>; onStderr?: (stderr: string, pid: number) => void } = {},
+): Promise<Ran> {
   const reportPath = join(dir, `report-${Date.now()}-${Math.random()}.json`)
   const withReport = args[0] === 'run' ? [...args, '--report', reportPath] : args
   const start = performance.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...withReport], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...withReport], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extra.env } })
     let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
+    child.stderr.on('data', (d) => {
+      stderr += d
+      extra.onStderr?.(stderr, child.pid!)
+    })
     child.stdout.resume()
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -59,7 +67,7 @@ function gen(name: string, series: number, points: number, seed: number): string
 }
 
 function execFileSyncText(args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }).toString()
+  return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString()
 }
 
 /** The conclusions analyzeNative gives for the files, as `category|series|json-without-provenance` strings. */
@@ -119,19 +127,64 @@ test.serial('3 workers publish exactly what analyzeNative gives, each through it
   t.log(`${total} conclusions in ${ran.report.elapsedMs.toFixed(0)} ms: ${Math.round(ran.report.conclusionsPerSecond)}/s acknowledged with 3 workers`)
 })
 
-test.serial('with no broker, run fails within its deadline, naming the broker and the operation', async (t) => {
+test.serial('brokers never reached (a refused port, a server that never answers): run fails within the connect deadline, naming them', async (t) => {
   const file = gen('nobroker.ndjson', 4, 500, 4)
-  const ran = await cli(
-    ['run', file, '--workers', '2', '--brokers', '127.0.0.1:1', '--connect-timeout', '2000', '--attempts', '2'],
-    60_000,
-  )
-  t.not(ran.code, 0)
-  t.regex(ran.stderr, /127\.0\.0\.1:1/)
-  t.regex(ran.stderr, /connect/)
-  t.true(ran.report.units.undelivered.length > 0)
-  t.is(ran.report.units.delivered, 0)
-  t.log(`failed after ${ran.ms.toFixed(0)} ms:\n${ran.stderr.trim()}`)
-  t.true(ran.ms < 30_000, `took ${ran.ms} ms`)
+  const silent = await silentServer()
+  t.teardown(silent.close)
+  for (const brokers of ['127.0.0.1:1', silent.address]) {
+    // Default --connect-timeout (10 s) and --attempts (5): the goal is under 15 s end to end.
+    const ran = await cli(['run', file, '--workers', '2', '--brokers', brokers], 60_000)
+    t.is(ran.code, 1, ran.stderr)
+    t.regex(ran.stderr, new RegExp(`kafka connect to ${brokers.replace(/\./g, '\\.')} failed: .*never reached`))
+    t.is(ran.report.units.delivered, 0)
+    t.is(ran.report.units.undelivered.length, ran.report.units.total)
+    t.is(ran.report.restarts, 0)
+    t.log(`${brokers}: failed after ${ran.ms.toFixed(0)} ms`)
+    t.true(ran.ms < 15_000, `took ${ran.ms} ms`)
+  }
+})
+
+test.serial('a conclusion over its topic\'s max.message.bytes fails its unit at once, naming series, category, size and limit', async (t) => {
+  const prefix = uniquePrefix('toolarge')
+  await createTopics(BROKER, CATEGORIES.map((c) => prefix + c), { 'max.message.bytes': '1500' })
+  const file = join(dir, 'long-name.ndjson')
+  const name = 'n'.repeat(1_000)
+  writeFileSync(file, Array.from({ length: 50 }, (_, i) => `{"series":"${name}","ts":${i},"value":${i % 7}}\n`).join(''))
+  const ran = await cli(['run', file, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--send-timeout', '5000', '--unit-timeout', '20000'], 60_000)
+  t.is(ran.code, 1, ran.stderr)
+  const [failure] = ran.report.units.undelivered
+  t.regex(failure.error, /^ERR_CONCLUDE_MESSAGE_TOO_LARGE: the (summary|anomaly|changepoint|trend) conclusion of series "n{64}"\.\.\. \(1000 characters\) is \d+ bytes, over the max\.message\.bytes \(1500\) of topic /)
+  t.is(ran.report.restarts, 0)
+  t.false(/attempt \d of/.test(ran.stderr), 'a message too large for its topic was retried')
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
+  t.is(Object.values(counts).reduce((a, b) => a + b, 0), 0, 'part of the unit was sent')
+})
+
+test.serial('a worker dying after a partial send: the retried unit\'s resent messages are counted, and bound what the topics hold twice', async (t) => {
+  const files = [gen('dup1.ndjson', 40, 1440, 16)]
+  const prefix = uniquePrefix('dupfile')
+  // Small record batches, so that each unit takes several produce requests.
+  await createTopics(BROKER, CATEGORIES.map((c) => prefix + c), { 'max.message.bytes': '20000' })
+  const exitFile = join(dir, `${prefix}exit`)
+  writeFileSync(exitFile, '')
+  const ran = await cli(['run', ...files, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '28800'], 120_000, undefined, {
+    env: { CONCLUDE_TEST_EXIT_FILE: exitFile },
+  })
+  t.is(ran.code, 0, ran.stderr)
+  t.regex(ran.stderr, /exited \(code 9\) with [12] unit\(s\) in flight/)
+  const expected = expectedConclusions(files).length
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
+  const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
+  t.log(`${onTopics} conclusions on the topics for ${expected} expected; the report says ${ran.report.maybeDuplicated} may have been sent more than once`)
+  t.true(onTopics > expected, 'nothing was sent twice: the worker died too early')
+  t.true(onTopics - expected <= ran.report.maybeDuplicated, `${onTopics - expected} on the topics twice, ${ran.report.maybeDuplicated} reported`)
+  t.regex(ran.stderr, new RegExp(`, ${ran.report.maybeDuplicated} message\\(s\\) may have been sent more than once`))
+  // Per worker: units it delivered, and units it was handed (the dead one's units count twice there).
+  const workers = ran.report.workers as { units: number; attempts: number }[]
+  const retried = ran.stderr.match(/attempt 1 of 5 failed/g)?.length ?? 0
+  t.true(retried > 0)
+  t.is(workers.reduce((n, w) => n + w.units, 0), ran.report.units.total)
+  t.is(workers.reduce((n, w) => n + w.attempts, 0), ran.report.units.total + retried)
 })
 
 test.serial('a malformed file fails naming file and line under fail; the other files are delivered', async (t) => {
@@ -300,4 +353,51 @@ test('the stdout sink: every conclusion once, whole lines, from several workers'
     .filter(Boolean)
     .map((line) => ({ value: JSON.parse(line) }))
   t.deepEqual(publishedConclusions(records), expectedConclusions([file]))
+})
+
+test('SIGTERM after the last unit was delivered: a success, exit 0, and the summary says so', async (t) => {
+  const file = gen('late-term.ndjson', 6, 300, 17)
+  const slowDrain = join(dir, 'slow-drain')
+  writeFileSync(slowDrain, '')
+  let signalled = false
+  const ran = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', join(dir, 'late-term-out')], 60_000, undefined, {
+    env: { CONCLUDE_TEST_SLOW_DRAIN_FILE: slowDrain },
+    onStderr: (stderr, pid) => {
+      if (signalled || !/draining slowly/.test(stderr)) return
+      signalled = true
+      process.kill(pid, 'SIGTERM')
+    },
+  })
+  t.true(signalled)
+  t.is(ran.code, 0, ran.stderr)
+  t.true(ran.report.ok)
+  t.is(ran.report.interrupted, 'SIGTERM')
+  t.regex(ran.stderr, /^done: 1\/1 units delivered/m)
+  t.regex(ran.stderr, /SIGTERM arrived after every unit was delivered: nothing was interrupted/)
+})
+
+test('CLI messages: --threads once in run --help, no doubled error code, gen --out says what it wrote, analyze of a file over 2 GiB', (t) => {
+  const help = execFileSync(process.execPath, [CLI, 'run', '--help']).toString()
+  t.is(help.match(/^ +--threads /gm)?.length, 1, help)
+  const stderrOf = (args: string[]) => {
+    try {
+      execFileSync(process.execPath, [CLI, ...args], { stdio: 'pipe', timeout: 20_000 })
+      return ''
+    } catch (e) {
+      return String((e as { stderr: Buffer }).stderr)
+    }
+  }
+  const missing = join(dir, 'no-such-file.ndjson')
+  t.is(stderrOf(['analyze', missing]), `conclude: ENOENT: no such file or directory, open '${missing}'\n`)
+  t.regex(stderrOf(['run', missing, '--sink', 'stdout']), /no-such-file\.ndjson: ENOENT: no such file or directory, open/)
+  t.notRegex(stderrOf(['run', missing, '--sink', 'stdout']), /ENOENT: ENOENT/)
+  const out = join(dir, 'gen-out.ndjson')
+  const gen = spawnSync(process.execPath, [CLI, 'gen', '--series', '2', '--points', '10', '--out', out])
+  t.is(gen.stdout.toString(), '')
+  t.is(gen.stderr.toString(), `conclude gen: wrote ${out}: 2 series x 10 points, ndjson, ${statSync(out).size} bytes\n`)
+  const huge = join(dir, 'huge.ndjson')
+  writeFileSync(huge, '')
+  truncateSync(huge, 2 ** 31 + 5) // sparse: no disk used
+  t.teardown(() => rmSync(huge, { force: true }))
+  t.regex(stderrOf(['analyze', huge]), /^conclude: ERR_CONCLUDE_INPUT_TOO_LARGE: .*huge\.ndjson is 2147483653 bytes \(2\.00 GiB\): conclude analyze reads its input whole/)
 })

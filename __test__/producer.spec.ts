@@ -6,6 +6,7 @@ import test from 'ava'
 import { DeadlineError, withDeadline } from '../src/deadline.js'
 import { closeProcessProducer, currentProcessProducer, KafkaError, processProducer } from '../src/kafka/producer.js'
 import { conclusionTopics, TopicNameError, validateTopic } from '../src/kafka/topics.js'
+import { MessageTooLargeError, produceRequests, recordBytes } from '../src/sink/kafka.js'
 
 test('a producer is created on first use and reused in the same process', (t) => {
   const a = processProducer({ brokers: ['127.0.0.1:1'] }, 1001)
@@ -56,4 +57,37 @@ test('topic names follow Kafka rules', (t) => {
   t.throws(() => validateTopic('x'.repeat(250)), { message: /249/ })
   t.deepEqual(conclusionTopics('p-'), { summary: 'p-summary', anomaly: 'p-anomaly', changepoint: 'p-changepoint', trend: 'p-trend' })
   t.throws(() => conclusionTopics('bad/'), { instanceOf: TopicNameError })
+})
+
+test('produce requests stay within the topics\' max.message.bytes; a message that cannot fit is a located error', (t) => {
+  const topics = conclusionTopics('p.')
+  const batch = (series: string[]) => {
+    const parts: Buffer[] = []
+    const index: number[] = []
+    let at = 0
+    for (const s of series) {
+      const key = Buffer.from(s)
+      const value = Buffer.from(JSON.stringify({ category: 'summary', series: s, mean: 1 }))
+      index.push(0, at, at + key.length, at + key.length, at + key.length + value.length)
+      parts.push(key, value)
+      at += key.length + value.length
+    }
+    return { data: Buffer.concat(parts), index: Uint32Array.from(index), counts: [series.length, 0, 0, 0] } as any
+  }
+  const headers = { 'content-type': 'application/json', 'conclude-pid': '1' }
+  const limits = new Map(Object.values(topics).map((topic) => [topic, 2_000]))
+  const requests = produceRequests(batch(Array.from({ length: 40 }, (_, i) => `host-${i}.cpu`)), topics, headers, limits)
+  t.true(requests.length > 1)
+  t.is(requests.flat().reduce((n, r) => n + r.messages.length, 0), 40)
+  for (const r of requests) {
+    const bytes = r.flatMap((x) => x.messages).reduce((n, m) => n + recordBytes(m.key as Buffer, m.value as Buffer, headers), 0)
+    t.true(bytes <= 2_000, `a request of ${bytes} bytes`)
+  }
+  const err = t.throws(() => produceRequests(batch(['ok', 'n'.repeat(1_500)]), topics, headers, limits), { instanceOf: MessageTooLargeError })
+  t.is(err.code, 'ERR_CONCLUDE_MESSAGE_TOO_LARGE')
+  t.is(err.category, 'summary')
+  t.is(err.topic, 'p.summary')
+  t.is(err.limit, 2_000)
+  t.true(err.bytes > 3_000)
+  t.regex(err.message, /series "n{64}"\.\.\. \(1500 characters\) is \d+ bytes, over the max\.message\.bytes \(2000\) of topic p\.summary/)
 })

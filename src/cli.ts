@@ -4,6 +4,7 @@ import { engineVersion } from '../index.js'
 import * as analyze from './commands/analyze.js'
 import * as bench from './commands/bench.js'
 import { UsageError } from './commands/args.js'
+import { errorText } from './error-text.js'
 import * as gen from './commands/gen.js'
 import * as run from './commands/run.js'
 
@@ -44,13 +45,34 @@ async function main(argv: string[]): Promise<number> {
   return command.main(rest)
 }
 
+// If the event loop runs dry while the command is still unfinished (a bug: nothing left that
+// could finish it), Node would exit 0. A supervisor reads 0 as a clean stop: say so and exit 70.
+let settled = false
+process.on('exit', () => {
+  if (settled) return
+  process.stderr.write('conclude: internal error: the command stopped before finishing (nothing left to wait for)\n')
+  process.exitCode = 70
+})
+
+/**
+ * Once the command has finished, a handle it leaves behind must not keep the process alive: a
+ * kafkajs socket to a broker that accepted the connection and never answered stays open until
+ * that broker closes it. Such handles get 2 s, then the process exits with the command's status.
+ */
+function finished(): void {
+  settled = true
+  setTimeout(() => process.exit(), 2_000).unref()
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
+    finished()
     process.exitCode = code
   },
   (err: Error & { code?: string }) => {
-    const usage = err instanceof UsageError || err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code?.startsWith('ERR_PARSE_ARGS')
-    process.stderr.write(`conclude: ${err.code && !usage ? `${err.code}: ` : ''}${err.message}\n`)
+    finished()
+    const usage = err instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(`conclude: ${usage ? err.message : errorText(err)}\n`)
     if (usage) process.stderr.write(`Try 'conclude ${process.argv[2] ?? ''} --help'.\n`)
     process.exitCode = usage ? 2 : 1
   },

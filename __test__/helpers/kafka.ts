@@ -1,5 +1,6 @@
 // Test helpers around the real local broker: make sure one runs, read topics back.
 import { execFile } from 'node:child_process'
+import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -93,4 +94,35 @@ export async function readTopics(brokers: string, topics: string[], expected: nu
 /** A topic prefix no other test uses. */
 export function uniquePrefix(name: string): string {
   return `t-${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}.`
+}
+
+/** Creates topics with the given topic configs (e.g. a small max.message.bytes) and waits for their leaders. */
+export async function createTopics(brokers: string, topics: string[], configs: Record<string, string> = {}, numPartitions = 1): Promise<void> {
+  const admin = client(brokers).admin()
+  await admin.connect()
+  try {
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }))
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions, configEntries })), waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** A TCP server that accepts connections and never answers: a broker that hangs. Close it when done. */
+export async function silentServer(): Promise<{ address: string; close: () => void }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((s) => {
+    sockets.add(s)
+    s.on('error', () => {})
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      server.close()
+    },
+  }
 }

@@ -1,5 +1,5 @@
 // `conclude analyze <file|->`: one batch in, the AnalysisResult out as JSON.
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 
 import { analyze } from '../../index.js'
@@ -12,8 +12,25 @@ Analyses one batch (NDJSON or CSV) and prints the result as JSON.
 ${ANALYSIS_HELP}  --pretty                   indent the JSON
 `
 
+/** An input larger than one Buffer can hold (Node: 2 GiB). */
+export class InputTooLargeError extends Error {
+  readonly code = 'ERR_CONCLUDE_INPUT_TOO_LARGE'
+  constructor(readonly path: string, readonly bytes: number) {
+    super(
+      `${path} is ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB): conclude analyze reads its input whole, and Node holds at most 2 GiB in one buffer; ` +
+        `split the file (whole series per file) and analyse the parts`,
+    )
+    this.name = 'InputTooLargeError'
+  }
+}
+
 export async function readInput(path: string): Promise<Buffer> {
-  if (path !== '-') return readFile(path)
+  if (path !== '-') {
+    return readFile(path).catch(async (e: NodeJS.ErrnoException) => {
+      if (e?.code !== 'ERR_FS_FILE_TOO_LARGE') throw e
+      throw new InputTooLargeError(path, (await stat(path)).size)
+    })
+  }
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)

@@ -112,8 +112,12 @@ export async function main(argv: string[]): Promise<number> {
       await writeAll(generate({ ...spec, series: count, seed: spec.seed + f, prefix: `${spec.prefix}${files > 1 ? `-f${f}` : ''}` }, truth), out)
       out.end()
       await once(out, 'finish')
+      process.stderr.write(`conclude gen: wrote ${path}: ${count} series x ${spec.points} points, ${spec.format}, ${out.bytesWritten} bytes\n`)
     }
   }
-  if (v.truth) await writeFile(v.truth, JSON.stringify({ spec, series: truth }, null, 1))
+  if (v.truth) {
+    await writeFile(v.truth, JSON.stringify({ spec, series: truth }, null, 1))
+    if (v.out) process.stderr.write(`conclude gen: wrote ${v.truth}: what was injected into ${truth.length} series\n`)
+  }
   return 0
 }

@@ -8,6 +8,7 @@ import { brokerTransactionConfigs, EOS_DEFAULTS, exactlyOnceProblem } from '../k
 import { PRODUCER_DEFAULTS } from '../kafka/producer.js'
 import { conclusionTopics, validateTopic } from '../kafka/topics.js'
 import { runGroup, type GroupRunReport } from '../run/group.js'
+import { progressMode } from '../run/progress.js'
 import { run, type RunReport } from '../run/primary.js'
 import type { SinkSpec } from '../run/protocol.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, int, oneOf, UsageError } from './args.js'
@@ -67,10 +68,10 @@ and --transaction-timeout <= transaction.max.timeout.ms.
   --unit-timeout MS          a unit running longer gets its worker replaced (default 300000)
   --drain-timeout MS         time to finish in-flight work on exit or signal (default 30000)
   --report FILE              write the run's report as JSON
-  --no-progress              no progress line, even on a terminal
-  --threads N                engine threads per worker (default: cores / workers)
+  --progress, --no-progress  progress on stderr (default on: a live line on a terminal,
+                             a line every 5 s otherwise)
 
-${ANALYSIS_HELP}`
+${ANALYSIS_HELP.replace(/^  --threads N .*$/m, '  --threads N                engine threads per worker (default: cores / workers)')}`
 
 export function summary(r: RunReport): string {
   const lines: string[] = []
@@ -80,7 +81,8 @@ export function summary(r: RunReport): string {
       `(${Object.entries(r.conclusions)
         .map(([c, n]) => `${c} ${n}`)
         .join(', ')}) in ${(r.elapsedMs / 1000).toFixed(2)} s, ${Math.round(r.conclusionsPerSecond)}/s, ` +
-      `${r.workers.length} worker process(es) x ${r.threadsPerWorker} thread(s), ${r.restarts} restart(s)`,
+      `${r.workers.length} worker process(es) x ${r.threadsPerWorker} thread(s), ${r.restarts} restart(s), ` +
+      `${r.maybeDuplicated} message(s) may have been sent more than once`,
   )
   for (const f of r.files) if (f.error) lines.push(`  file failed: ${f.error}`)
   for (const f of r.files) if (f.badLines) lines.push(`  ${f.file}: ${f.badLines} bad line(s) skipped`)
@@ -89,7 +91,7 @@ export function summary(r: RunReport): string {
     for (const u of r.units.undelivered.slice(0, 20)) lines.push(`    ${u.unit}: ${u.error}`)
     if (r.units.undelivered.length > 20) lines.push(`    ... and ${r.units.undelivered.length - 20} more (see --report)`)
   }
-  if (r.interrupted) lines.push(`  interrupted by ${r.interrupted}`)
+  if (r.interrupted) lines.push(r.ok ? `  ${r.interrupted} arrived after every unit was delivered: nothing was interrupted` : `  interrupted by ${r.interrupted}`)
   return lines.join('\n') + '\n'
 }
 
@@ -107,7 +109,8 @@ export function groupSummary(r: GroupRunReport): string {
     `from partition(s) [${partitions.join(',')}], ${r.deadLetters} dead-lettered, ${total} conclusions ` +
     `(${Object.entries(r.conclusions)
       .map(([c, n]) => `${c} ${n}`)
-      .join(', ')}) in ${(r.elapsedMs / 1000).toFixed(2)} s, ${r.restarts} restart(s)` +
+      .join(', ')}) in ${(r.elapsedMs / 1000).toFixed(2)} s, ${r.restarts} restart(s), ` +
+    `${r.maybeDuplicated} message(s) may have been sent more than once` +
     (r.error ? `\n  ${r.error}` : '') +
     '\n'
   )
@@ -169,6 +172,7 @@ async function groupMain(v: Values, positionals: string[]): Promise<number> {
     instanceId,
     drainTimeoutMs: int('drain-timeout', s('drain-timeout'), 100) ?? 30_000,
     maxStartFailures: Math.max(5, workers * 3),
+    progress: progressMode(!v['no-progress']),
     metricsPort: int('metrics-port', s('metrics-port'), 0, 65_535),
     metricsHost: s('metrics-host'),
     log: (line) => process.stderr.write(`conclude: ${line}\n`),
@@ -198,6 +202,7 @@ export async function main(argv: string[]): Promise<number> {
       'unit-timeout': { type: 'string' },
       'drain-timeout': { type: 'string' },
       report: { type: 'string' },
+      progress: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
       source: { type: 'string' },
       topic: { type: 'string' },
@@ -214,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
       'metrics-host': { type: 'string' },
     },
   })
+  if (v.progress && v['no-progress']) throw new UsageError('--progress and --no-progress contradict each other')
   const source = oneOf('source', v.source, ['files', 'kafka'] as const) ?? 'files'
   if (source === 'kafka') return groupMain(v, positionals)
   for (const flag of ['topic', 'group', 'exactly-once', 'dead-letter-topic', 'instance-id', 'metrics-port'] as const) {
@@ -257,11 +263,12 @@ export async function main(argv: string[]): Promise<number> {
     unitTimeoutMs: int('unit-timeout', v['unit-timeout'], 100) ?? 300_000,
     drainTimeoutMs: int('drain-timeout', v['drain-timeout'], 100) ?? 30_000,
     maxRestarts: Math.max(3, workers * 3),
-    progress: !v['no-progress'] && process.stderr.isTTY === true,
+    progress: progressMode(!v['no-progress']),
     log: (line) => process.stderr.write(`conclude: ${line}\n`),
   })
   process.stderr.write(summary(report))
   if (v.report) await writeFile(v.report, JSON.stringify(report, null, 1))
-  if (report.interrupted) return report.interrupted === 'SIGINT' ? 130 : 143
+  // Interrupted with units undelivered: the shell's status of that signal. All delivered: success, signal or not.
+  if (report.interrupted && !report.ok) return report.interrupted === 'SIGINT' ? 130 : 143
   return report.ok ? 0 : 1
 }

@@ -19,7 +19,7 @@
 // a transaction still open when the zombie froze is aborted before anyone else
 // can read the offset it holds iff
 //     transactionTimeout + cleanupInterval <= session - heartbeatInterval  (0.8 x session).
-import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type ConfigResourceTypes } from 'kafkajs'
 
 import { withDeadline } from '../deadline.js'
 import { KafkaError } from './producer.js'
@@ -43,8 +43,47 @@ export interface BrokerTransactionConfig {
  * returning (the primary calls this before it forks any worker).
  */
 export async function brokerTransactionConfigs(brokers: string[], deadlineMs: number): Promise<BrokerTransactionConfig[]> {
+  return withShortLivedAdmin(brokers, deadlineMs, 'describe broker configs', async (admin) => {
+    const cluster = await admin.describeCluster()
+    const names = new Map(cluster.brokers.map((b) => [String(b.nodeId), `${b.nodeId}@${b.host}:${b.port}`]))
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [...names.keys()].map((name) => ({ type: BROKER_RESOURCE, name, configNames: [CLEANUP_INTERVAL, MAX_TIMEOUT] })),
+    })
+    return resources.map((r) => {
+      const broker = names.get(r.resourceName) ?? r.resourceName
+      if (r.errorCode) throw new Error(`broker ${broker} answered error ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`)
+      const value = (name: string) => {
+        const v = Number(r.configEntries.find((e) => e.configName === name)?.configValue)
+        if (!Number.isFinite(v)) throw new Error(`broker ${broker} did not report ${name}`)
+        return v
+      }
+      return { broker, cleanupIntervalMs: value(CLEANUP_INTERVAL), maxTimeoutMs: value(MAX_TIMEOUT) }
+    })
+  })
+}
+
+/**
+ * Checks, before any worker starts, that the brokers answer at all: connects
+ * and asks for the cluster's metadata within `deadlineMs`. A broker that was
+ * never reached is a wrong address or a broker that is down, which back-off
+ * retries cannot fix: the run fails at once, naming the brokers and the
+ * operation. Retries are for brokers that were reached before.
+ */
+export async function reachBrokers(brokers: string[], deadlineMs: number): Promise<void> {
+  try {
+    await withShortLivedAdmin(brokers, deadlineMs, 'connect', (admin) => admin.describeCluster())
+  } catch (e) {
+    const err = e as KafkaError
+    err.message = `${err.message} (never reached: checked before starting the workers)`
+    throw err
+  }
+}
+
+/** Runs `work` on an admin client of its own, all within `deadlineMs`, and disconnects it (bounded). */
+async function withShortLivedAdmin<T>(brokers: string[], deadlineMs: number, operation: KafkaError['operation'], work: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = new Kafka({
-    clientId: `conclude-${process.pid}-config`,
+    clientId: `conclude-${process.pid}-admin`,
     brokers,
     connectionTimeout: Math.min(3_000, deadlineMs),
     requestTimeout: deadlineMs,
@@ -54,27 +93,12 @@ export async function brokerTransactionConfigs(brokers: string[], deadlineMs: nu
   const admin = kafka.admin()
   const target = brokers.join(',')
   try {
-    return await withDeadline('kafka describe broker configs on', target, deadlineMs, async () => {
+    return await withDeadline(`kafka ${operation} to`, target, deadlineMs, async () => {
       await admin.connect()
-      const cluster = await admin.describeCluster()
-      const names = new Map(cluster.brokers.map((b) => [String(b.nodeId), `${b.nodeId}@${b.host}:${b.port}`]))
-      const { resources } = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [...names.keys()].map((name) => ({ type: BROKER_RESOURCE, name, configNames: [CLEANUP_INTERVAL, MAX_TIMEOUT] })),
-      })
-      return resources.map((r) => {
-        const broker = names.get(r.resourceName) ?? r.resourceName
-        if (r.errorCode) throw new Error(`broker ${broker} answered error ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`)
-        const value = (name: string) => {
-          const v = Number(r.configEntries.find((e) => e.configName === name)?.configValue)
-          if (!Number.isFinite(v)) throw new Error(`broker ${broker} did not report ${name}`)
-          return v
-        }
-        return { broker, cleanupIntervalMs: value(CLEANUP_INTERVAL), maxTimeoutMs: value(MAX_TIMEOUT) }
-      })
+      return work(admin)
     })
   } catch (e) {
-    throw new KafkaError('describe broker configs', brokers, e)
+    throw new KafkaError(operation, brokers, e)
   } finally {
     await withDeadline('kafka disconnect from', target, 2_000, () => admin.disconnect()).catch(() => {})
   }

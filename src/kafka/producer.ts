@@ -6,10 +6,10 @@
 // Before any consumer fetches: kafkajs's read_committed filter can let aborted records through.
 import './read-committed.js'
 
-import { CompressionTypes, Kafka, logLevel, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
-import { FastDefaultPartitioner } from './partitioner.js'
+import { keyPartitioner } from './partitioner.js'
 
 export type Compression = 'none' | 'gzip'
 
@@ -43,6 +43,12 @@ export const PRODUCER_DEFAULTS = {
   transactionalId: '',
   transactionTimeoutMs: 15_000,
 }
+
+/** The topic setting that bounds one record batch, and the broker's default for it (message.max.bytes). */
+export const MAX_MESSAGE_BYTES = 'max.message.bytes'
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+/** ConfigResourceTypes.TOPIC (kafkajs's enum is not visible to ESM importers of its CommonJS). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes
 
 /** A Kafka operation that failed: names the operation and the brokers. */
 export class KafkaError extends Error {
@@ -80,8 +86,8 @@ export class ProcessProducer {
   private producer: Producer | undefined
   private connecting: Promise<Producer> | undefined
   private kafka: Kafka | undefined
-  /** Topics known to exist with a leader for every partition. */
-  private readonly readyTopics = new Set<string>()
+  /** Topics known to exist with a leader for every partition, with their max.message.bytes. */
+  private readonly readyTopics = new Map<string, number>()
   /** Producers this object created (a reconnect after a failure counts). */
   created = 0
   /** Messages acknowledged by the brokers. */
@@ -115,8 +121,7 @@ export class ProcessProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
-      // kafkajs's default partitioning, at a fraction of its cost per message.
-      createPartitioner: FastDefaultPartitioner,
+      createPartitioner: keyPartitioner,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
       ...(transactionalId ? { transactionalId, transactionTimeout: transactionTimeoutMs } : {}),
     })
@@ -146,11 +151,14 @@ export class ProcessProducer {
    * setting up fails with NOT_LEADER on some partitions; kafkajs then retries
    * the whole batch and, with new sequence numbers, writes the partitions that
    * had succeeded twice. Creating them first (concurrent creators are fine)
-   * avoids that. Bounded by the connect deadline.
+   * avoids that. Also reads each topic's max.message.bytes (once per topic
+   * and producer), which bounds every record batch sent to it. Bounded by the
+   * connect deadline.
    */
-  async ensureTopics(topics: string[]): Promise<void> {
-    const missing = topics.filter((t) => !this.readyTopics.has(t))
-    if (missing.length === 0) return
+  async ensureTopics(topics: string[]): Promise<Map<string, number>> {
+    const missing = [...new Set(topics)].filter((t) => !this.readyTopics.has(t))
+    if (missing.length === 0) return this.readyTopics
+    const limits = new Map<string, number>()
     const admin = this.client().admin()
     const brokers = this.config.brokers.join(',')
     try {
@@ -185,13 +193,22 @@ export class ProcessProducer {
             await new Promise((r) => setTimeout(r, 100))
           }
         }
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: missing.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: [MAX_MESSAGE_BYTES] })),
+        })
+        for (const r of resources) {
+          const v = Number(r.configEntries.find((e) => e.configName === MAX_MESSAGE_BYTES)?.configValue)
+          limits.set(r.resourceName, Number.isFinite(v) && v > 0 ? v : DEFAULT_MAX_MESSAGE_BYTES)
+        }
       })
     } catch (e) {
       throw new KafkaError('connect', this.config.brokers, e)
     } finally {
       void withDeadline('kafka disconnect from', brokers, this.config.disconnectTimeoutMs, () => admin.disconnect()).catch(() => {})
     }
-    for (const t of missing) this.readyTopics.add(t)
+    for (const t of missing) this.readyTopics.set(t, limits.get(t) ?? DEFAULT_MAX_MESSAGE_BYTES)
+    return this.readyTopics
   }
 
   /** Sends and resolves once every message is acknowledged by all in-sync replicas. */

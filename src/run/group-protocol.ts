@@ -38,6 +38,10 @@ export type FromGroupWorker =
   | { type: 'joined'; pid: number; partitions: number[] }
   /** One input message done: conclusions delivered (or the batch dead-lettered) and its offset committed. */
   | { type: 'batch'; partition: number; offset: string; counts: number[]; deadLetter: boolean }
+  /** At least once: a produce request of this batch goes out; `messages` of its conclusions may be written from now on. */
+  | { type: 'sending'; partition: number; offset: string; messages: number }
+  /** The batch's conclusions (`messages` of them may be written) were not committed: its next owner sends them again. */
+  | { type: 'uncommitted'; partition: number; offset: string; messages: number }
   | { type: 'metrics'; id: number; metrics: unknown }
   /** The worker gives up (a delivery or commit failure it cannot recover from); it exits next. */
   | { type: 'fatal'; error: WireError }

@@ -5,16 +5,15 @@
 // (at least once), or produced together with the offset in one Kafka
 // transaction (--exactly-once). Input that cannot be analysed goes to the
 // dead-letter topic and is committed like any other.
-import { unlinkSync } from 'node:fs'
-
 import type { Consumer, KafkaMessage, TopicMessages } from 'kafkajs'
 
 import { analyzeToMessages } from '../../index.js'
 import { withDeadline } from '../deadline.js'
 import { closeProcessProducer, KafkaError, processProducer, type ProcessProducer } from '../kafka/producer.js'
 import { CATEGORIES, conclusionTopics, type Category } from '../kafka/topics.js'
-import { pidHeaders, produceRequests } from '../sink/kafka.js'
+import { MessageTooLargeError, pidHeaders, produceRequests } from '../sink/kafka.js'
 import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
+import { claimTestFile } from './test-hooks.js'
 import { workerMetrics } from './metrics.js'
 import type { WireError } from './protocol.js'
 
@@ -78,13 +77,7 @@ function isFenced(e: unknown): boolean {
  * before this member waits for its offsets to become visible.
  */
 function freezeForTest(at: 'before-commit' | 'after-commit', partition: number, offset: string): void {
-  const file = process.env.CONCLUDE_TEST_FREEZE_FILE
-  if (!file || (process.env.CONCLUDE_TEST_FREEZE_AT ?? 'before-commit') !== at) return
-  try {
-    unlinkSync(file) // atomic: one worker wins
-  } catch {
-    return
-  }
+  if ((process.env.CONCLUDE_TEST_FREEZE_AT ?? 'before-commit') !== at || !claimTestFile('CONCLUDE_TEST_FREEZE_FILE')) return
   trace(`freeze ${at} p${partition} o${offset}`)
   process.stderr.write(`conclude: worker ${process.pid}: frozen ${at} of p${partition} o${offset} (CONCLUDE_TEST_FREEZE_FILE)\n`)
   process.kill(process.pid, 'SIGSTOP')
@@ -124,14 +117,15 @@ interface Analysed {
 }
 
 /** Analyses one input message on the engine's pool. Never rejects: input that fails becomes a dead letter. */
-async function analyse(topic: string, partition: number, message: KafkaMessage): Promise<Analysed> {
+async function analyse(topic: string, partition: number, message: KafkaMessage, limits: Map<string, number>): Promise<Analysed> {
   const started = performance.now()
   try {
     const batch = await analyzeToMessages(message.value ?? EMPTY, { batch: `${topic}/${partition}/${message.offset}` }, config.analysis)
-    return { started, requests: produceRequests(batch, topics, pidHeaders()), counts: batch.counts, dead: false }
+    return { started, requests: produceRequests(batch, topics, pidHeaders(), limits), counts: batch.counts, dead: false }
   } catch (e) {
-    // Analysis is deterministic: the same bytes would fail again. Park them, keep going.
-    metrics.errors.inc({ kind: 'parse' })
+    // Analysis is deterministic, and so is a conclusion too large for its topic: the same bytes
+    // would fail again. Park them, keep going.
+    metrics.errors.inc({ kind: e instanceof MessageTooLargeError ? 'size' : 'parse' })
     return { started, requests: [[deadLetter(topic, partition, message, e)]], counts: [0, 0, 0, 0], dead: true }
   }
 }
@@ -172,18 +166,29 @@ async function handle(topic: string, partition: number, message: KafkaMessage, a
     }
     unstable.set(partition, next)
   } else {
+    // Messages of this batch that may be written, told to the primary before each request goes
+    // out: if the batch is not committed, its next owner sends them again (at least once).
+    let mayHaveWritten = 0
     try {
-      for (const r of requests) await producer.send(r)
+      for (const r of requests) {
+        mayHaveWritten += r.reduce((n, t) => n + t.messages.length, 0)
+        send({ type: 'sending', partition, offset: message.offset, messages: mayHaveWritten })
+        await producer.send(r)
+      }
     } catch (e) {
       metrics.errors.inc({ kind: 'deliver' })
+      send({ type: 'uncommitted', partition, offset: message.offset, messages: mayHaveWritten })
       throw e
     }
+    // Tests only: die after the conclusions were acknowledged and before the offset commit.
+    if (claimTestFile('CONCLUDE_TEST_EXIT_FILE')) process.exit(9)
     const brokers = config.brokers.join(',')
     try {
       await withDeadline('kafka offset commit to', brokers, config.commitTimeoutMs, () => consumer!.commitOffsets(offsets))
     } catch (e) {
       metrics.errors.inc({ kind: isRebalance(e) ? 'rebalance' : 'commit' })
       // Delivered but not committed: whoever owns the partition next does it again (at least once).
+      send({ type: 'uncommitted', partition, offset: message.offset, messages: mayHaveWritten })
       if (isRebalance(e)) throw e
       throw new KafkaError('commit', config.brokers, e)
     }
@@ -288,7 +293,14 @@ async function start(c: GroupWorkerConfig): Promise<void> {
       trace(`batch p${batch.partition} first ${batch.firstOffset()} n ${batch.messages.length}`)
       // The next message is analysed while this one is delivered and committed, so the engine's
       // pool stays busy; deliveries and commits stay in offset order, each commit after its acks.
-      const ahead = (i: number) => (i < batch.messages.length ? analyse(batch.topic, batch.partition, batch.messages[i]!) : undefined)
+      // Each topic's max.message.bytes (read once per producer); a failure here is the broker's, not the batch's.
+      let limits: Map<string, number>
+      try {
+        limits = await producer.ensureTopics([...Object.values(topics), config.deadLetterTopic])
+      } catch (e) {
+        return fatal(e)
+      }
+      const ahead = (i: number) => (i < batch.messages.length ? analyse(batch.topic, batch.partition, batch.messages[i]!, limits) : undefined)
       let next = ahead(0)
       try {
         for (let i = 0; i < batch.messages.length; i++) {

@@ -8,10 +8,13 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Server } from 'node:http'
 
+import { reachBrokers } from '../kafka/broker-config.js'
 import { CATEGORIES, type Category } from '../kafka/topics.js'
+import { errorText } from '../error-text.js'
 import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
 import { sendToWorker } from './ipc.js'
 import { primaryMetrics, serveMetrics } from './metrics.js'
+import { progressReporter, type ProgressMode } from './progress.js'
 
 export interface GroupRunOptions {
   /** Worker config without the per-slot transactionalId. */
@@ -25,6 +28,7 @@ export interface GroupRunOptions {
   maxStartFailures: number
   metricsPort?: number
   metricsHost?: string
+  progress: ProgressMode
   log: (line: string) => void
   workerEnv?: Record<string, string>
 }
@@ -51,6 +55,13 @@ export interface GroupRunReport {
   conclusions: Record<Category, number>
   workers: GroupWorkerReport[]
   restarts: number
+  /**
+   * At least once: conclusions of batches that this instance's workers sent (or
+   * were sending) and did not commit, because the commit failed, the group
+   * rebalanced or the worker died: the partition's next owner sends them again.
+   * An upper bound for this instance; a whole instance killed cannot count its own.
+   */
+  maybeDuplicated: number
   primaryPid: number
   threadsPerWorker: number
   elapsedMs: number
@@ -66,6 +77,8 @@ interface Slot {
   report: GroupWorkerReport
   partitions: Set<number>
   lastError?: string
+  /** Batches being sent, not yet committed: `partition/offset` -> messages that may be written. */
+  inDoubt: Map<string, number>
 }
 
 const WORKER_JS = join(__dirname, 'group-worker.js')
@@ -85,6 +98,9 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
   let deadLetters = 0
   let restarts = 0
   let startFailures = 0
+  let maybeDuplicated = 0
+  /** Restarts waiting out their back-off; they keep the process alive, and shutdown cancels them. */
+  const restartTimers = new Set<NodeJS.Timeout>()
   let stopping = false
   let interrupted: NodeJS.Signals | undefined
   let fatalError: string | undefined
@@ -141,7 +157,7 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       deadLetters: 0,
       partitions: [],
     }
-    const slot: Slot = { index, child, joined: false, everJoined: false, report, partitions: new Set() }
+    const slot: Slot = { index, child, joined: false, everJoined: false, report, partitions: new Set(), inDoubt: new Map() }
     reports.push(report)
     slots.set(index, slot)
     refreshGauges()
@@ -156,7 +172,15 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
           startFailures = 0
           o.log(`worker ${report.pid} (slot ${index}) joined group ${o.worker.group}: partitions [${m.partitions.join(',')}]`)
           break
+        case 'sending':
+          slot.inDoubt.set(`${m.partition}/${m.offset}`, m.messages)
+          break
+        case 'uncommitted':
+          slot.inDoubt.delete(`${m.partition}/${m.offset}`)
+          maybeDuplicated += m.messages
+          break
         case 'batch':
+          slot.inDoubt.delete(`${m.partition}/${m.offset}`)
           batches++
           report.batches++
           if (!slot.partitions.has(m.partition)) {
@@ -185,6 +209,9 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     child.on('exit', (code, signal) => {
       slots.delete(index)
       report.exit = { code, signal }
+      // Sent and never committed: the next owner of those partitions sends them again.
+      for (const n of slot.inDoubt.values()) maybeDuplicated += n
+      slot.inDoubt.clear()
       refreshGauges()
       if (stopping) {
         if (slots.size === 0) finish()
@@ -193,7 +220,7 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       o.log(`worker ${report.pid} (slot ${index}) exited (${signal ?? `code ${code}`})${slot.lastError ? `: ${slot.lastError}` : ''}`)
       if (!slot.everJoined) startFailures++
       if (startFailures >= o.maxStartFailures) {
-        fatalError = `workers exited ${startFailures} time(s) in a row before joining the group; last: ${slot.lastError ?? signal ?? `code ${code}`}`
+        fatalError = `giving up: workers exited ${startFailures} time(s) in a row before joining the group; last: ${slot.lastError ?? signal ?? `code ${code}`}`
         o.log(fatalError)
         return void shutdown()
       }
@@ -201,9 +228,13 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       const delay = startFailures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (startFailures - 1))
       restarts++
       metrics.restarts.inc()
-      setTimeout(() => {
+      if (delay > 0) o.log(`restarting slot ${index} in ${delay} ms (${startFailures} of ${o.maxStartFailures} failures in a row before joining)`)
+      // Not unref'd: while every worker is down, this timer is all that keeps the instance alive.
+      const timer = setTimeout(() => {
+        restartTimers.delete(timer)
         if (!stopping) spawnWorker(index)
-      }, delay).unref()
+      }, delay)
+      restartTimers.add(timer)
     })
   }
 
@@ -211,6 +242,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
   const shutdown = () => {
     if (stopping) return
     stopping = true
+    for (const timer of restartTimers) clearTimeout(timer)
+    restartTimers.clear()
     refreshGauges()
     if (slots.size === 0) return finish()
     for (const slot of slots.values()) {
@@ -237,6 +270,12 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
+  const progress = progressReporter(o.progress, () => {
+    const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
+    const joined = [...slots.values()].filter((s) => s.joined).length
+    return `group ${o.worker.group}: ${batches} batch(es), ${deadLetters} dead-lettered, ${total} conclusions, ${joined}/${o.workers} worker(s) joined, ${restarts} restart(s)`
+  })
+
   let server: Server | undefined
   try {
     if (o.metricsPort !== undefined) {
@@ -244,10 +283,19 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       const address = server.address()
       o.log(`metrics on :${typeof address === 'object' && address ? address.port : o.metricsPort} (/metrics, /ready, /healthz)`)
     }
-    for (let i = 0; i < o.workers; i++) spawnWorker(i)
-    await ended
+    // A broker never reached fails the instance within the connect deadline: restarts with
+    // back-off are for brokers that were reached before (and went away).
+    const unreachable = await reachBrokers(o.worker.brokers, o.worker.connectTimeoutMs).then(() => undefined, (e: Error) => e)
+    if (unreachable) {
+      fatalError = errorText(unreachable)
+      o.log(fatalError)
+    } else {
+      for (let i = 0; i < o.workers; i++) spawnWorker(i)
+      await ended
+    }
   } finally {
     clearTimeout(killTimer)
+    progress.stop()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
@@ -265,6 +313,7 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     conclusions,
     workers: reports,
     restarts,
+    maybeDuplicated,
     primaryPid: process.pid,
     threadsPerWorker: threads,
     elapsedMs: performance.now() - started,

@@ -28,7 +28,7 @@ export function workerMetrics() {
     deadLetters: new Counter({ name: 'conclude_dead_letters_total', help: 'Input messages sent to the dead-letter topic', registers }),
     errors: new Counter({
       name: 'conclude_errors_total',
-      help: 'Errors by kind: parse (bad input, dead-lettered), deliver, commit, transaction, rebalance, consumer',
+      help: 'Errors by kind: parse (bad input, dead-lettered), size (a conclusion over max.message.bytes, dead-lettered), deliver, commit, transaction, rebalance, consumer',
       labelNames: ['kind'] as const,
       registers,
     }),

@@ -9,11 +9,14 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 
 import { splitUnits, type AnalyzeOptions } from '../../index.js'
+import { reachBrokers } from '../kafka/broker-config.js'
 import { currentProcessProducer } from '../kafka/producer.js'
 import { writeStdout } from '../sink/file.js'
 import { CATEGORIES, type Category } from '../kafka/topics.js'
+import { errorText } from '../error-text.js'
 import { sendToWorker } from './ipc.js'
-import type { FromWorker, SinkSpec, ToWorker, WireError } from './protocol.js'
+import { progressReporter, type ProgressMode } from './progress.js'
+import type { FromWorker, SinkSpec, ToWorker } from './protocol.js'
 
 export interface RunOptions {
   /** Input files, `-` for stdin. */
@@ -37,7 +40,8 @@ export interface RunOptions {
   drainTimeoutMs: number
   /** Worker restarts allowed over the run. */
   maxRestarts: number
-  progress: boolean
+  /** A live line on a terminal, a line every 5 s elsewhere, or none. */
+  progress: ProgressMode
   log: (line: string) => void
   /** Extra environment for workers (tests). */
   workerEnv?: Record<string, string>
@@ -61,7 +65,10 @@ export interface FileReport {
 
 export interface WorkerReport {
   pid: number
+  /** Units this process delivered. */
   units: number
+  /** Units handed to this process (a unit retried elsewhere counts on each worker it went to). */
+  attempts: number
   exit?: { code: number | null; signal: NodeJS.Signals | null }
   producersCreated?: number
 }
@@ -70,6 +77,13 @@ export interface RunReport {
   ok: boolean
   files: FileReport[]
   units: { total: number; delivered: number; undelivered: UnitFailure[] }
+  /**
+   * Messages that may have been sent more than once: those an attempt of a
+   * unit may have written (its requests acknowledged, and the one in flight)
+   * before it failed or its worker died, when the unit was then attempted again.
+   * An upper bound: at least once allows them, this says how many.
+   */
+  maybeDuplicated: number
   conclusions: Record<Category, number>
   workers: WorkerReport[]
   restarts: number
@@ -88,6 +102,11 @@ interface Unit {
   data: Buffer
   attempts: number
   lastError?: string
+  /** Messages the current attempt may have written (its produce requests sent so far). */
+  mayHaveWritten: number
+  /** Produce requests of the current attempt, and when its last one went out. */
+  requests: number
+  requestSince?: number
 }
 
 interface Slot {
@@ -97,6 +116,8 @@ interface Slot {
   inFlight: Map<string, { unit: Unit; since: number }>
   report: WorkerReport
   drained: boolean
+  /** Why the primary killed it (a unit over --unit-timeout), for the units it had. */
+  killedFor?: string
 }
 
 const WORKER_JS = join(__dirname, 'worker.js')
@@ -106,11 +127,6 @@ async function readInput(path: string): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
   return Buffer.concat(chunks)
-}
-
-function errorText(e: WireError | Error | unknown): string {
-  const err = e as { message?: string; code?: string }
-  return err?.code ? `${err.code}: ${err.message}` : (err?.message ?? String(e))
 }
 
 /** Splits every input into units; a file that fails to parse (policy 'fail') contributes none. */
@@ -127,7 +143,7 @@ async function plan(o: RunOptions): Promise<{ units: Unit[]; files: FileReport[]
     try {
       const input = await readInput(file)
       const split = splitUnits(input, { targetPoints: o.unitPoints }, o.analysis)
-      split.units.forEach((data, k) => units.push({ id: `${label}#${k}`, file: name, data, attempts: 0 }))
+      split.units.forEach((data, k) => units.push({ id: `${label}#${k}`, file: name, data, attempts: 0, mayHaveWritten: 0, requests: 0 }))
       files.push({
         file: name,
         units: split.units.length,
@@ -152,7 +168,12 @@ async function plan(o: RunOptions): Promise<{ units: Unit[]; files: FileReport[]
 
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = performance.now()
+  // A broker never reached fails the run within the connect deadline, instead of every unit
+  // waiting out its attempts and back-offs. Asked while the inputs are read.
+  const sink = o.sink
+  const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : undefined
   const { units, files } = await plan(o)
+  const unreachable = await reached
   const cores = availableParallelism()
   const workerCount = Math.max(1, Math.min(o.workers, units.length || 1))
   const threads = o.threads ?? Math.max(1, Math.floor(cores / workerCount))
@@ -166,6 +187,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const slots = new Set<Slot>()
   const reports: WorkerReport[] = []
   let restarts = 0
+  let maybeDuplicated = 0
   let interrupted: NodeJS.Signals | undefined
   let stopping = false
 
@@ -187,6 +209,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const retryOrFail = (unit: Unit, error: string) => {
     unit.lastError = error
     if (unit.attempts >= o.attempts || stopping) return fail(unit, error)
+    // What this attempt may have written, the next one writes again.
+    maybeDuplicated += unit.mayHaveWritten
     // Exponential back-off, so a broker that restarts in seconds is waited for.
     const delay = Math.min(o.retryBackoffMs * 2 ** (unit.attempts - 1), 30_000)
     o.log(`unit ${unit.id}: attempt ${unit.attempts} of ${o.attempts} failed (${error}); retrying in ${delay} ms`)
@@ -205,8 +229,11 @@ export async function run(o: RunOptions): Promise<RunReport> {
       while (slot.ready && !slot.drained && slot.inFlight.size < depth && queue.length) {
         const unit = queue.shift()!
         unit.attempts++
+        unit.mayHaveWritten = 0
+        unit.requests = 0
+        unit.requestSince = undefined
         slot.inFlight.set(unit.id, { unit, since: performance.now() })
-        slot.report.units++
+        slot.report.attempts++
         // A worker that just died: its exit handler retries the unit with the others it had.
         sendToWorker(slot.child, { type: 'unit', id: unit.id, data: unit.data } satisfies ToWorker)
       }
@@ -228,7 +255,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
       pid: child.pid ?? -1,
       ready: false,
       inFlight: new Map(),
-      report: { pid: child.pid ?? -1, units: 0 },
+      report: { pid: child.pid ?? -1, units: 0, attempts: 0 },
       drained: false,
     }
     reports.push(slot.report)
@@ -245,7 +272,17 @@ export async function run(o: RunOptions): Promise<RunReport> {
           slot.inFlight.delete(m.id)
           if (entry && !delivered.has(m.id)) {
             delivered.add(m.id)
+            slot.report.units++
             m.counts.forEach((n, i) => (conclusions[CATEGORIES[i]!] += n))
+          }
+          break
+        }
+        case 'sending': {
+          const entry = slot.inFlight.get(m.id)
+          if (entry) {
+            entry.unit.mayHaveWritten = m.messages
+            entry.unit.requests = m.request
+            entry.unit.requestSince = performance.now()
           }
           break
         }
@@ -254,8 +291,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
           slot.inFlight.delete(m.id)
           if (!entry) break
           const error = errorText(m.error)
-          // Analysis is deterministic: retrying a unit that failed to analyse cannot help.
-          if (m.stage === 'analyze') fail(entry.unit, error)
+          // Analysis is deterministic, and so is a message too large for its topic: retrying cannot help.
+          if (m.stage === 'analyze' || m.permanent) fail(entry.unit, error)
           else retryOrFail(entry.unit, error)
           break
         }
@@ -279,7 +316,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
         return check()
       }
       o.log(`worker ${slot.pid} exited (${signal ?? `code ${code}`}) with ${lost.length} unit(s) in flight`)
-      for (const unit of lost) retryOrFail(unit, `worker ${slot.pid} died (${signal ?? `code ${code}`}) while on it`)
+      for (const unit of lost) retryOrFail(unit, slot.killedFor ?? `worker ${slot.pid} died (${signal ?? `code ${code}`}) while on it`)
       const workLeft = queue.length > 0 || [...slots].some((s) => s.inFlight.size > 0)
       if (!stopping && queue.length > 0 && restarts < o.maxRestarts) {
         restarts++
@@ -298,7 +335,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
     for (const slot of slots) {
       for (const { unit, since } of slot.inFlight.values()) {
         if (now - since > o.unitTimeoutMs) {
-          o.log(`unit ${unit.id} exceeded ${o.unitTimeoutMs} ms on worker ${slot.pid}: killing it`)
+          slot.killedFor = `worker ${slot.pid} killed: the unit ran over --unit-timeout (${o.unitTimeoutMs} ms) ${stuckAt(unit, now)}`
+          o.log(`unit ${unit.id}: ${slot.killedFor}`)
           slot.child.kill('SIGKILL')
           break
         }
@@ -307,18 +345,28 @@ export async function run(o: RunOptions): Promise<RunReport> {
   }, 250)
   watchdog.unref()
 
-  // Progress on a terminal.
-  const progress = o.progress
-    ? setInterval(() => {
-        const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
-        const secs = (performance.now() - started) / 1000
-        process.stderr.write(
-          `\r\x1b[K units ${delivered.size}/${units.length}  conclusions ${total.toLocaleString('en')} ` +
-            `(${Math.round(total / Math.max(secs, 1e-3)).toLocaleString('en')}/s)  workers ${slots.size}` +
-            (undelivered.length ? `  undelivered ${undelivered.length}` : ''),
-        )
-      }, 200)
-    : undefined
+  /** Where a unit stands when the watchdog gives up on it: the cause, as far as the primary can tell. */
+  const stuckAt = (unit: Unit, now: number): string => {
+    if (unit.requestSince === undefined) return 'while analysing it (none of its conclusions sent yet)'
+    const sending = Math.round(now - unit.requestSince)
+    const deadline = o.sink.kind === 'kafka' ? o.sink.sendTimeoutMs : undefined
+    return (
+      `while sending produce request ${unit.requests} of its conclusions, for ${sending} ms` +
+      (deadline !== undefined && sending > deadline + 1_000
+        ? `: its --send-timeout (${deadline} ms) did not fire, so the worker's event loop was blocked`
+        : '')
+    )
+  }
+
+  const progress = progressReporter(o.progress, () => {
+    const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
+    const secs = (performance.now() - started) / 1000
+    return (
+      `units ${delivered.size}/${units.length}  conclusions ${total.toLocaleString('en')} ` +
+      `(${Math.round(total / Math.max(secs, 1e-3)).toLocaleString('en')}/s)  workers ${slots.size}` +
+      (undelivered.length ? `  undelivered ${undelivered.length}` : '')
+    )
+  })
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -343,7 +391,11 @@ export async function run(o: RunOptions): Promise<RunReport> {
   process.on('SIGTERM', onSignal)
 
   try {
-    if (units.length) {
+    if (unreachable && units.length) {
+      const error = errorText(unreachable)
+      o.log(error)
+      for (const unit of queue.splice(0)) undelivered.push({ unit: unit.id, file: unit.file, error })
+    } else if (units.length) {
       for (let i = 0; i < workerCount; i++) spawnWorker()
       dispatch()
       await allSettled
@@ -357,10 +409,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
     await drainWorkers(slots, o.drainTimeoutMs)
   } finally {
     clearInterval(watchdog)
-    if (progress) {
-      clearInterval(progress)
-      process.stderr.write('\r\x1b[K')
-    }
+    progress.stop()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
@@ -369,9 +418,11 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
   const fileErrors = files.some((f) => f.error)
   return {
-    ok: !fileErrors && undelivered.length === 0 && delivered.size === units.length && !interrupted,
+    // A signal that lands after the last acknowledgement interrupts nothing: every unit was delivered.
+    ok: !fileErrors && undelivered.length === 0 && delivered.size === units.length,
     files,
     units: { total: units.length, delivered: delivered.size, undelivered },
+    maybeDuplicated,
     conclusions,
     workers: reports,
     restarts,

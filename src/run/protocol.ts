@@ -27,7 +27,10 @@ export interface WireError {
 export type FromWorker =
   | { type: 'ready'; pid: number }
   | { type: 'done'; id: string; counts: number[]; points: number; ms: number }
-  | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver' }
+  /** `permanent`: the same unit would fail the same way again (a message over the topic's size limit). */
+  | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver'; permanent?: boolean }
+  /** A produce request of the unit goes out: `messages` of its conclusions may be written from now on (this attempt, in all). */
+  | { type: 'sending'; id: string; request: number; messages: number }
   | { type: 'drained'; pid: number; producersCreated: number; acknowledged: number; error?: WireError }
   /** Output of the stdout sink, written by the primary so workers' lines never interleave. */
   | { type: 'stdout'; data: Uint8Array }

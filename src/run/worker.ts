@@ -3,9 +3,10 @@
 // through its own producer, created on first use here, in this process.
 import { analyzeToMessages } from '../../index.js'
 import { closeProcessProducer, currentProcessProducer } from '../kafka/producer.js'
-import { KafkaSink } from '../sink/kafka.js'
+import { KafkaSink, MessageTooLargeError } from '../sink/kafka.js'
 import { FileSink, StdoutSink } from '../sink/file.js'
 import type { SinkWriter } from '../sink/types.js'
+import { claimTestFile } from './test-hooks.js'
 import type { FromWorker, SinkSpec, ToWorker, WireError, WorkerConfig } from './protocol.js'
 
 function send(message: FromWorker): void {
@@ -38,6 +39,15 @@ function makeSink(spec: SinkSpec): SinkWriter {
   }
 }
 
+/**
+ * Tests only: with CONCLUDE_TEST_EXIT_FILE=FILE, the first worker to delete FILE
+ * exits (code 9) as its unit's second produce request goes out, after the first
+ * was acknowledged: a worker death after a partial send, deterministically.
+ */
+function exitForTest(request: number): void {
+  if (request === 2 && claimTestFile('CONCLUDE_TEST_EXIT_FILE')) process.exit(9)
+}
+
 let config: WorkerConfig | undefined
 let sink: SinkWriter | undefined
 const inFlight = new Set<Promise<void>>()
@@ -54,10 +64,18 @@ async function handleUnit(id: string, data: Uint8Array): Promise<void> {
     send({ type: 'failed', id, error: wire(e), stage: 'analyze' })
     return
   }
+  let request = 0
+  let messages = 0
   try {
-    await sink!.write(batch)
+    await sink!.write(batch, {
+      onRequest: (n) => {
+        messages += n
+        send({ type: 'sending', id, request: ++request, messages })
+        exitForTest(request)
+      },
+    })
   } catch (e) {
-    send({ type: 'failed', id, error: wire(e), stage: 'deliver' })
+    send({ type: 'failed', id, error: wire(e), stage: 'deliver', permanent: e instanceof MessageTooLargeError })
     return
   }
   send({ type: 'done', id, counts: batch.counts, points: batch.stats.points, ms: performance.now() - started })
@@ -67,6 +85,11 @@ async function drain(): Promise<void> {
   if (draining) return
   draining = true
   await Promise.allSettled([...inFlight])
+  // Tests only: a drain that takes 3 s, so a test can signal the primary after the last unit was delivered.
+  if (claimTestFile('CONCLUDE_TEST_SLOW_DRAIN_FILE')) {
+    process.stderr.write(`conclude: worker ${process.pid}: draining slowly (CONCLUDE_TEST_SLOW_DRAIN_FILE)\n`)
+    await new Promise((r) => setTimeout(r, 3_000))
+  }
   let error: WireError | undefined
   const producer = currentProcessProducer()
   const producersCreated = producer?.created ?? 0

@@ -3,9 +3,9 @@
 import type { Message as KafkaMessage, TopicMessages } from 'kafkajs'
 
 import type { MessageBatch } from '../../index.js'
-import { processProducer, type ProducerConfig } from '../kafka/producer.js'
+import { MAX_MESSAGE_BYTES, processProducer, type ProducerConfig } from '../kafka/producer.js'
 import { CATEGORIES, conclusionTopics, type Category } from '../kafka/topics.js'
-import { messages, type SinkWriter } from './types.js'
+import { messages, type SendProgress, type SinkWriter } from './types.js'
 
 /** Keeps each produce request well under the broker's default 1 MiB record batch limit. */
 const MAX_REQUEST_BYTES = 512 * 1024
@@ -15,16 +15,56 @@ export interface KafkaSinkOptions extends ProducerConfig {
   topicPrefix?: string
 }
 
+/**
+ * A conclusion that cannot fit its topic's max.message.bytes. Deterministic (the
+ * same input gives the same message), so it is never retried; nothing of the
+ * batch it belongs to is sent.
+ */
+export class MessageTooLargeError extends Error {
+  readonly code = 'ERR_CONCLUDE_MESSAGE_TOO_LARGE'
+  constructor(
+    readonly series: string,
+    readonly category: Category,
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    const name = series.length > 64 ? `${JSON.stringify(series.slice(0, 64))}... (${series.length} characters)` : JSON.stringify(series)
+    super(`the ${category} conclusion of series ${name} is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES} (${limit}) of topic ${topic}`)
+    this.name = 'MessageTooLargeError'
+  }
+}
+
+/**
+ * Bytes of a record batch holding this one message, an upper bound of what the
+ * broker compares with max.message.bytes: the batch header (61), the record's
+ * varints (at most 5 each) and the headers' names and values.
+ */
+export function recordBytes(key: Uint8Array, value: Uint8Array, headers: Record<string, string>): number {
+  let n = 61 + 5 * 6 + key.length + value.length
+  for (const [k, v] of Object.entries(headers)) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(v)
+  return n
+}
+
 /** The headers of every conclusion: content type and the producing process. */
 export function pidHeaders(): Record<string, string> {
   return { 'content-type': 'application/json', 'conclude-pid': String(process.pid) }
 }
 
 /**
- * The batch's messages as produce requests of at most MAX_REQUEST_BYTES each,
- * each category to its topic: what one `send` (or one step of a transaction) carries.
+ * The batch's messages as produce requests of at most MAX_REQUEST_BYTES each
+ * (and at most the smallest max.message.bytes of `limits`, topic -> bytes),
+ * each category to its topic: what one `send` (or one step of a transaction)
+ * carries. Throws a MessageTooLargeError, before any request is made, for a
+ * message that no record batch of its topic can hold.
  */
-export function produceRequests(batch: MessageBatch, topics: Record<Category, string>, headers: Record<string, string>): TopicMessages[][] {
+export function produceRequests(
+  batch: MessageBatch,
+  topics: Record<Category, string>,
+  headers: Record<string, string>,
+  limits: ReadonlyMap<string, number> = new Map(),
+): TopicMessages[][] {
+  const requestLimit = Math.min(MAX_REQUEST_BYTES, ...CATEGORIES.map((c) => limits.get(topics[c]) ?? Infinity))
   const out: TopicMessages[][] = []
   let request = new Map<Category, KafkaMessage[]>()
   let bytes = 0
@@ -40,11 +80,14 @@ export function produceRequests(batch: MessageBatch, topics: Record<Category, st
     bytes = 0
   }
   for (const m of messages(batch)) {
+    const size = recordBytes(m.key, m.value, headers)
+    const limit = limits.get(topics[m.category])
+    if (limit !== undefined && size > limit) throw new MessageTooLargeError(m.key.toString(), m.category, topics[m.category], size, limit)
+    if (bytes > 0 && bytes + size > requestLimit) flush()
     let list = request.get(m.category)
     if (!list) request.set(m.category, (list = []))
     list.push({ key: m.key, value: m.value, headers })
-    bytes += m.key.length + m.value.length + 64
-    if (bytes >= MAX_REQUEST_BYTES) flush()
+    bytes += size
   }
   flush()
   return out
@@ -65,8 +108,14 @@ export class KafkaSink implements SinkWriter {
     return processProducer(this.options)
   }
 
-  async write(batch: MessageBatch): Promise<void> {
-    for (const topicMessages of produceRequests(batch, this.topics, pidHeaders())) await this.producer.send(topicMessages)
+  /** Sends the batch request by request, telling `progress` of each before it goes out. */
+  async write(batch: MessageBatch, progress?: SendProgress): Promise<void> {
+    const limits = await this.producer.ensureTopics(Object.values(this.topics))
+    for (const topicMessages of produceRequests(batch, this.topics, pidHeaders(), limits)) {
+      const n = topicMessages.reduce((k, t) => k + t.messages.length, 0)
+      progress?.onRequest(n)
+      await this.producer.send(topicMessages)
+    }
   }
 
   async close(): Promise<void> {

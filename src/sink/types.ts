@@ -9,10 +9,19 @@ export interface SinkWriter {
   readonly kind: string
   /** Where the conclusions go, for messages (`127.0.0.1:9092`, a folder, `stdout`). */
   readonly target: string
-  /** Resolves when every message of the batch is delivered; rejects naming what failed. */
-  write(batch: MessageBatch): Promise<void>
+  /**
+   * Resolves when every message of the batch is delivered; rejects naming what
+   * failed. `progress` (Kafka) hears of each produce request before it goes out.
+   */
+  write(batch: MessageBatch, progress?: SendProgress): Promise<void>
   /** Releases connections and files, within a deadline. */
   close(): Promise<void>
+}
+
+/** What a sink tells about a batch it sends in several requests. */
+export interface SendProgress {
+  /** A request of `messages` messages goes out now (it may be written even if its send then fails). */
+  onRequest(messages: number): void
 }
 
 export interface Message {
