@@ -529,7 +529,8 @@ fn series_ids_over_the_limit_are_bad_lines_at_the_id() {
     let over = "n".repeat(MAX_SERIES_BYTES + 1);
     let line = |id: &str| format!("{{\"series\":\"{id}\",\"ts\":1,\"value\":1}}\n");
     assert_eq!(ok(&line(&at_limit)).series[0].id, at_limit);
-    let needle = format!("\"series\" is too long: {} bytes, the limit is {MAX_SERIES_BYTES} bytes", MAX_SERIES_BYTES + 1);
+    let needle =
+        format!("\"series\" is too long: {} bytes, the limit is {MAX_SERIES_BYTES} bytes", MAX_SERIES_BYTES + 1);
     assert_err(format!("{}{}", line("a"), line(&over)).as_bytes(), 2, 11, &needle);
     // Counted by its decoded length: 2 bytes per `\u00e9`.
     let escaped = "\\u00e9".repeat(MAX_SERIES_BYTES / 2 + 1);
