@@ -49,7 +49,7 @@
 
 mod csv;
 mod group;
-mod iso8601;
+pub mod iso8601;
 mod ndjson;
 #[cfg(test)]
 mod tests;
@@ -83,6 +83,18 @@ const MIN_CHUNK_BYTES: usize = 1 << 20;
 /// See the [module documentation](self) for the accepted input and the error rules.
 pub fn parse(input: &[u8], format: Option<Format>, policy: BadLinePolicy) -> Result<Batch, Error> {
     parse_with(input, format, policy, None)
+}
+
+/// [`parse`] split into `chunks` chunks as inside a pool, for the fuzz targets (which check it
+/// equals the sequential parse).
+#[doc(hidden)]
+pub fn parse_chunked_for_fuzzing(
+    input: &[u8],
+    format: Option<Format>,
+    policy: BadLinePolicy,
+    chunks: usize,
+) -> Result<Batch, Error> {
+    parse_with(input, format, policy, Some(chunks))
 }
 
 /// [`parse`] with the number of chunks forced (`None`: decided from the input size and pool).
