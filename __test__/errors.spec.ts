@@ -1,7 +1,7 @@
 // Bad input never crashes the process: coded errors, or counted bad lines under 'skip'.
 import test from 'ava'
 
-import { analyze, analyzeNative, __panicForTest } from '../index.js'
+import { analyze, analyzeNative, analyzeToMessages, analyzeToMessagesNative, splitUnits, __panicForTest } from '../index.js'
 
 const good = '{"series":"a","ts":1,"value":1}\n{"series":"a","ts":2,"value":2}\n'
 
@@ -94,6 +94,51 @@ test('invalid options are ERR_CONCLUDE_OPTIONS naming the option', (t) => {
     t.is(e.code, 'ERR_CONCLUDE_OPTIONS', JSON.stringify(options))
     t.regex(e.message, pattern)
   }
+})
+
+test('misspelled option keys are rejected, naming the key with its path and the closest valid one', (t) => {
+  const cases: Array<[any, string]> = [
+    [{ anomaly: { halfwindow: 3 } }, 'unknown option "anomaly.halfwindow": did you mean "anomaly.halfWindow"?'],
+    [{ formatt: 'csv' }, 'unknown option "formatt": did you mean "format"?'],
+    [{ changepoint: { minsize: 3 } }, 'unknown option "changepoint.minsize": did you mean "changepoint.minSize"?'],
+  ]
+  for (const [options, start] of cases) {
+    const e = codeOf(() => analyzeNative(Buffer.from(good), options))
+    t.is(e.code, 'ERR_CONCLUDE_OPTIONS', JSON.stringify(options))
+    t.true(e.message.startsWith(start), e.message)
+  }
+  // Absent values are the defaults, as before.
+  t.is(analyzeNative(Buffer.from(good), { format: undefined, anomaly: { threshold: undefined } }).stats.points, 2)
+})
+
+test('options of the wrong JS type say what was expected, naming the option', async (t) => {
+  const cases: Array<[any, string]> = [
+    [{ threads: 'x' }, 'threads must be an integer in 1..=1024, got a string ("x")'],
+    ['csv', 'options must be an object, got a string ("csv")'],
+    [42, 'options must be an object, got 42'],
+    [{ anomaly: 3 }, 'anomaly must be an object, got 3'],
+    [{ changepoint: { clean: 'no' } }, 'changepoint.clean must be a boolean, got a string ("no")'],
+    [{ signal: 'x' }, 'signal must be an AbortSignal, got a string ("x")'],
+  ]
+  for (const [options, message] of cases) {
+    const e = codeOf(() => analyzeNative(Buffer.from(good), options))
+    t.deepEqual([e.code, e.message], ['ERR_CONCLUDE_OPTIONS', message])
+    const rejected: any = await t.throwsAsync(() => analyze(Buffer.from(good), options))
+    t.deepEqual([rejected.code, rejected.message], ['ERR_CONCLUDE_OPTIONS', message])
+  }
+})
+
+test('splitUnits and analyzeToMessages check their own options with ERR_CONCLUDE_OPTIONS', async (t) => {
+  for (const split of [{}, undefined, 'x', { targetpoints: 5 }, { targetPoints: 0 }]) {
+    const e = codeOf(() => splitUnits(Buffer.from(good), split as any))
+    t.is(e.code, 'ERR_CONCLUDE_OPTIONS', JSON.stringify(split))
+    t.regex(e.message, /targetPoints|split options must be an object/)
+  }
+  t.is(splitUnits(Buffer.from(good), { targetPoints: 1 }).points, 2)
+  const e = codeOf(() => analyzeToMessagesNative(Buffer.from(good), {} as any))
+  t.deepEqual([e.code, e.message], ['ERR_CONCLUDE_OPTIONS', 'batch is required: a string naming the batch in every message'])
+  const rejected: any = await t.throwsAsync(() => analyzeToMessages(Buffer.from(good), { batch: 7 } as any))
+  t.deepEqual([rejected.code, rejected.message], ['ERR_CONCLUDE_OPTIONS', 'batch must be a string, got 7'])
 })
 
 test('a panic inside the engine becomes ERR_CONCLUDE_INTERNAL, sync and async, and the process lives on', async (t) => {

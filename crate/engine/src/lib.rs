@@ -9,6 +9,7 @@
 //!   each a pure function over one series' values;
 //! * [`select`]: order statistics shared by the analyses (numpy-exact quantiles);
 //! * [`pool`]: the per-process rayon pool (rebuilt after a fork);
+//! * [`option_decoder`]: the API's options objects (as JSON-like values) into [`Options`];
 //! * [`engine`]: runs the analyses over a batch on the pool, with cancellation;
 //! * [`output`]: JSON and ready-to-send Kafka message serialization.
 
@@ -18,6 +19,7 @@ pub mod changepoint;
 pub mod columns;
 pub mod engine;
 pub mod error;
+pub mod option_decoder;
 pub mod options;
 pub mod output;
 pub mod parse;

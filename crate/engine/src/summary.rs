@@ -223,6 +223,34 @@ mod tests {
         assert!(s.min.is_none() && s.p99.is_none() && s.std.is_none());
     }
 
+    /// Values near `f64::MAX` (issue 10): finite exactly where numpy 2.4.6 is finite, bit for bit,
+    /// and `None` (JSON `null`) exactly where numpy overflows to `±inf`. Expected values printed by
+    /// `a = np.array(v); a.mean(), a.std(), np.percentile(a, [50, 90, 95, 99])` with numpy 2.4.6.
+    #[test]
+    fn extreme_values_match_numpy_including_where_it_overflows() {
+        let inf = f64::INFINITY;
+        #[rustfmt::skip]
+        let cases: [(&[f64], f64, f64, [f64; 4]); 6] = [
+            (&[1.7e308, 1.7e308], inf, inf, [1.7e308; 4]),
+            (&[1.7e308, -1.7e308], 0.0, inf, [-inf; 4]),
+            (&[1.7e308, 1.0], 8.5e307, inf, [8.5e307, 1.53e308, 1.6149999999999999e308, 1.683e308]),
+            (&[1.7e308, -1.7e308, 1.0], 0.3333333333333333, inf,
+                [1.0, 1.3600000000000001e308, 1.5299999999999998e308, 1.6659999999999999e308]),
+            (&[1e308, -1e308, 1e308, -1e308], 0.0, inf, [-inf, 1e308, 1e308, 1e308]),
+            (&[1.7e308, 1.6e308, -1.7e308], inf, inf,
+                [1.6e308, 1.6799999999999999e308, 1.69e308, 1.698e308]),
+        ];
+        // numpy's infinities are JSON nulls here: the engine never reports a non-finite statistic.
+        let finite = |x: f64| x.is_finite().then_some(x);
+        for (values, mean, std, p) in cases {
+            let ts: Vec<f64> = (0..values.len()).map(|i| i as f64).collect();
+            let s = summarize(&ts, values);
+            let got = [s.mean, s.std, s.p50, s.p90, s.p95, s.p99].map(|x| x.and_then(finite).map(f64::to_bits));
+            let want = [mean, std, p[0], p[1], p[2], p[3]].map(|x| finite(x).map(f64::to_bits));
+            assert_eq!(got, want, "{values:?}");
+        }
+    }
+
     #[test]
     fn single_value_keeps_negative_zero() {
         let s = summarize(&[5.0], &[-0.0]);

@@ -488,11 +488,64 @@ fn skip_resynchronises_after_any_kind_of_bad_line() {
 
     let csv = "series,ts,value\na,1,1\na,2\na,\"3,3\na,4,4\n";
     let b = ok_with(csv.as_bytes(), None, Skip);
-    // The open quote swallows the rest of the input: one bad record.
-    assert_eq!((b.points, b.bad_lines, b.bad_line_numbers.clone()), (1, 2, vec![3, 4]));
+    // The open quote does not swallow the rest of the input: parsing resumes on the next line.
+    assert_eq!((b.points, b.bad_lines, b.bad_line_numbers.clone()), (2, 2, vec![3, 4]));
     let csv = "series,ts,value\na,1,1\nb,\"2\nx\",2\nc,x,3\na,3,3\n";
     let b = ok_with(csv.as_bytes(), None, Skip);
     assert_eq!((b.points, b.bad_line_numbers.clone()), (2, vec![3, 5]));
+}
+
+#[test]
+fn csv_unterminated_quote_is_reported_at_the_quote_and_skip_resumes_on_the_next_line() {
+    // Issue 10: `"s,1,1` on line 3 of a 1,001-line CSV dropped the 998 lines after it.
+    let mut csv = String::from("series,ts,value\n");
+    for line in 2..=1001 {
+        csv.push_str(&if line == 3 { "\"s,1,1\n".to_string() } else { format!("s,{line},1\n") });
+    }
+    let b = ok_with(csv.as_bytes(), None, Skip);
+    assert_eq!((b.points, b.bad_lines, b.bad_line_numbers.clone()), (999, 1, vec![3]));
+    assert_err(csv.as_bytes(), 3, 1, "unterminated quoted field");
+    // The opening quote's own line and column, also in a later field of a multi-line record.
+    assert_err(b"series,ts,value\n\"a\nb\",1,\"2\nc,1,1\n", 3, 6, "unterminated quoted field");
+    let b = ok_with(b"series,ts,value\n\"a\nb\",1,\"2\nc,1,1\n", None, Skip);
+    assert_eq!((groups(&b), b.bad_line_numbers.clone()), (vec![g("c", &[1.0], &[Some(1.0)])], vec![2]));
+    // A quote closed on a later line but followed by junk: it most likely opened the later
+    // field, so the record ends at the opening quote's line and the later line is parsed too.
+    let csv = "series,ts,value\n\"s,1,1\na,2,2\n\"x\",3,3\nb,4,4\n";
+    assert_err(csv.as_bytes(), 2, 1, "unterminated quoted field (no closing quote followed by a separator)");
+    assert_err(b"series,ts,value\n\"s\"x,1,1\n", 2, 1, "unexpected character after the closing quote");
+    let b = ok_with(csv.as_bytes(), None, Skip);
+    assert_eq!((b.points, b.bad_line_numbers.clone()), (3, vec![2]));
+    assert_eq!(b.series.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a", "x", "b"]);
+    // A well-closed multi-line field stays one record, skipped whole when bad.
+    let b = ok_with(b"series,ts,value\n\"a\nb\",x,1\nc,1,1\n", None, Skip);
+    assert_eq!((b.points, b.bad_line_numbers.clone()), (1, vec![2]));
+}
+
+#[test]
+fn series_ids_over_the_limit_are_bad_lines_at_the_id() {
+    use conclude_engine::parse::MAX_SERIES_BYTES;
+    let at_limit = "n".repeat(MAX_SERIES_BYTES);
+    let over = "n".repeat(MAX_SERIES_BYTES + 1);
+    let line = |id: &str| format!("{{\"series\":\"{id}\",\"ts\":1,\"value\":1}}\n");
+    assert_eq!(ok(&line(&at_limit)).series[0].id, at_limit);
+    let needle =
+        format!("\"series\" is too long: {} bytes, the limit is {MAX_SERIES_BYTES} bytes", MAX_SERIES_BYTES + 1);
+    assert_err(format!("{}{}", line("a"), line(&over)).as_bytes(), 2, 11, &needle);
+    // Counted by its decoded length: 2 bytes per `\u00e9`.
+    let escaped = "\\u00e9".repeat(MAX_SERIES_BYTES / 2 + 1);
+    assert_err(line(&escaped).as_bytes(), 1, 11, "is too long: 4098 bytes");
+    // Under skip a counted bad line; the 2 MB name of issue 10 costs no more than a scan.
+    let huge = format!("{}{}{}", line("a"), line(&"n".repeat(2_000_000)), line("b"));
+    let b = ok_with(huge.as_bytes(), None, Skip);
+    assert_eq!((b.points, b.bad_line_numbers.clone()), (2, vec![2]));
+    // CSV: the same limit, at the start of the field (quoted or not).
+    let csv = format!("series,ts,value,note\nx,2,1,\"{over}\"\n");
+    assert_eq!(ok(&csv).series[0].id, "x"); // other columns have no limit
+    let csv = format!("ts,series,value\n1,\"{over}\",1\n2,b,1\n");
+    assert_err(csv.as_bytes(), 2, 3, &format!("column \"series\" is too long: {} bytes", MAX_SERIES_BYTES + 1));
+    let b = ok_with(csv.as_bytes(), None, Skip);
+    assert_eq!((b.points, b.bad_line_numbers.clone()), (1, vec![2]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 //! Options in, results out: the JS shapes of the engine's types (these
-//! structs generate `index.d.ts`).
+//! structs generate `index.d.ts`). Options are read as plain values and
+//! decoded by the engine's `option_decoder`, whose tables list the valid keys:
+//! a new option is a line there and a field of the struct here (for its type).
 
 use conclude_engine::engine::Stats;
-use conclude_engine::options::{BadLinePolicy, Category, Format, Options};
-use conclude_engine::Error as EngineError;
+use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_split_options, Value};
+use conclude_engine::options::Options;
 use napi::bindgen_prelude::*;
+use napi::{KeyCollectionMode, KeyConversion, KeyFilter, ValueType};
 use napi_derive::napi;
 
 use crate::js_error;
@@ -69,87 +72,94 @@ pub(crate) struct ReadOptions {
     pub signal: Option<Signal>,
 }
 
-fn bad(message: impl Into<String>) -> EngineError {
-    EngineError::options(message)
-}
+/// Nesting read from JS: the options objects are two levels deep, so anything deeper is never
+/// valid and is described rather than walked (a cyclic object cannot recurse forever).
+const MAX_DEPTH: usize = 3;
+/// Array items and object keys read from JS; more is never valid either.
+const MAX_ITEMS: u32 = 1024;
 
-/// A whole number in `min..=max`, named `name` in the error.
-fn whole(
-    name: &str,
-    v: Option<f64>,
-    default: usize,
-    min: usize,
-    max: usize,
-) -> std::result::Result<usize, EngineError> {
-    match v {
-        None => Ok(default),
-        Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Ok(x as usize),
-        Some(x) => Err(bad(format!("{name} must be an integer in {min}..={max}, got {x}"))),
-    }
-}
-
-fn engine_options(o: AnalyzeOptions) -> std::result::Result<(Options, Option<AbortSignal>), EngineError> {
-    let format = match o.format.as_deref() {
-        None => None,
-        Some("ndjson") => Some(Format::Ndjson),
-        Some("csv") => Some(Format::Csv),
-        Some(other) => return Err(bad(format!("format must be 'ndjson' or 'csv', got {other:?}"))),
-    };
-    let mut out = Options { format, ..Options::default() };
-    out.on_bad_line = match o.on_bad_line.as_deref() {
-        None | Some("fail") => BadLinePolicy::Fail,
-        Some("skip") => BadLinePolicy::Skip,
-        Some(other) => return Err(bad(format!("onBadLine must be 'fail' or 'skip', got {other:?}"))),
-    };
-    if let Some(names) = o.categories {
-        let mut cats = Vec::new();
-        for name in &names {
-            let c = Category::from_name(name).ok_or_else(|| {
-                bad(format!("categories: unknown category {name:?} (expected summary, anomaly, changepoint or trend)"))
-            })?;
-            if !cats.contains(&c) {
-                cats.push(c);
+/// The JS value `v` as the engine's option [`Value`], which decides what it means.
+pub(crate) fn option_value(env: &Env, v: &Unknown, depth: usize) -> Result<Value> {
+    let (raw_env, raw) = (env.raw(), v.raw());
+    Ok(match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Value::Absent,
+        ValueType::Boolean => Value::Bool(unsafe { bool::from_napi_value(raw_env, raw) }?),
+        ValueType::Number => Value::Number(unsafe { f64::from_napi_value(raw_env, raw) }?),
+        ValueType::String => Value::String(unsafe { String::from_napi_value(raw_env, raw) }?),
+        ValueType::Function => Value::Other("a function"),
+        ValueType::Symbol => Value::Other("a symbol"),
+        ValueType::BigInt => Value::Other("a bigint"),
+        ValueType::Object if v.is_typedarray()? || v.is_arraybuffer()? => Value::Other("binary data"),
+        ValueType::Object if depth >= MAX_DEPTH => Value::Other("an object nested too deep"),
+        ValueType::Object if v.is_array()? => {
+            let array = unsafe { Object::from_napi_value(raw_env, raw) }?;
+            let len = array.get_array_length()?;
+            if len > MAX_ITEMS {
+                return Ok(Value::Other("an array of over 1024 items"));
             }
+            let items = (0..len).map(|i| option_value(env, &array.get_element::<Unknown>(i)?, depth + 1));
+            Value::Array(items.collect::<Result<_>>()?)
         }
-        if cats.is_empty() {
-            return Err(bad("categories must name at least one of summary, anomaly, changepoint, trend"));
+        ValueType::Object => {
+            let object = unsafe { Object::from_napi_value(raw_env, raw) }?;
+            // Own enumerable string keys, as a spread or `Object.keys` sees them.
+            let keys = object.get_all_property_names(
+                KeyCollectionMode::OwnOnly,
+                KeyFilter::Enumerable,
+                KeyConversion::NumbersToStrings,
+            )?;
+            let len = keys.get_array_length()?;
+            if len > MAX_ITEMS {
+                return Ok(Value::Other("an object of over 1024 keys"));
+            }
+            let mut members = Vec::with_capacity(len as usize);
+            for i in 0..len {
+                let key = keys.get_element::<Unknown>(i)?;
+                if key.get_type()? != ValueType::String {
+                    continue; // a symbol: never an option
+                }
+                let name = unsafe { String::from_napi_value(raw_env, key.raw()) }?;
+                let value = object.get_named_property::<Unknown>(&name)?;
+                members.push((name, option_value(env, &value, depth + 1)?));
+            }
+            Value::Object(members)
         }
-        cats.sort();
-        out.categories = cats;
-    }
-    if let Some(a) = o.anomaly {
-        out.anomaly.half_window = whole("anomaly.halfWindow", a.half_window, out.anomaly.half_window, 1, 1 << 24)?;
-        out.anomaly.threshold = a.threshold.unwrap_or(out.anomaly.threshold);
-    }
-    if let Some(c) = o.changepoint {
-        out.changepoint.min_size = whole("changepoint.minSize", c.min_size, out.changepoint.min_size, 1, 1 << 30)?;
-        out.changepoint.jump = whole("changepoint.jump", c.jump, out.changepoint.jump, 1, 1 << 30)?;
-        out.changepoint.penalty = c.penalty;
-        out.changepoint.clean = c.clean.unwrap_or(true);
-    }
-    if let Some(t) = o.trend {
-        out.trend.alpha = t.alpha.unwrap_or(out.trend.alpha);
-    }
-    if o.threads.is_some() {
-        out.threads = Some(whole("threads", o.threads, 0, 1, conclude_engine::options::MAX_THREADS)?);
-    }
-    out.validate()?;
-    Ok((out, o.signal))
+        _ => Value::Other("an unsupported value"),
+    })
 }
 
-/// Reads and validates the options object; errors are `ERR_CONCLUDE_OPTIONS`.
-pub(crate) fn read_options(env: &Env, options: Option<&Object>) -> Result<ReadOptions> {
-    let Some(obj) = options else {
-        return Ok(ReadOptions { engine: Options::default(), signal: None });
+/// An argument as an option value (`undefined` when not given).
+fn argument_value(env: &Env, v: Option<&Unknown>) -> Result<Value> {
+    v.map_or(Ok(Value::Absent), |v| option_value(env, v, 0))
+}
+
+/// Reads and validates the options argument; errors are `ERR_CONCLUDE_OPTIONS`.
+pub(crate) fn read_options(env: &Env, options: Option<&Unknown>) -> Result<ReadOptions> {
+    let value = argument_value(env, options)?;
+    let engine = decode_options(&value).map_err(|e| js_error(env, e))?;
+    // The decoder checked that a present `signal` is an object.
+    let signal = match (options, &value) {
+        (Some(obj), Value::Object(members)) if members.iter().any(|(k, v)| k == "signal" && *v != Value::Absent) => {
+            let obj = unsafe { Object::from_napi_value(env.raw(), obj.raw()) }?;
+            let aborted = match obj.get::<Object>("signal") {
+                Ok(Some(sig)) => sig.get::<bool>("aborted").ok().flatten().unwrap_or(false),
+                _ => false,
+            };
+            obj.get::<AbortSignal>("signal")?.map(|signal| Signal { signal, aborted })
+        }
+        _ => None,
     };
-    let aborted = match obj.get::<Object>("signal") {
-        Ok(Some(sig)) => sig.get::<bool>("aborted").ok().flatten().unwrap_or(false),
-        _ => false,
-    };
-    let raw = unsafe { AnalyzeOptions::from_napi_value(env.raw(), obj.raw()) }
-        .map_err(|e| js_error(env, bad(format!("invalid options: {}", e.reason))))?;
-    let (engine, signal) = engine_options(raw).map_err(|e| js_error(env, e))?;
-    Ok(ReadOptions { engine, signal: signal.map(|signal| Signal { signal, aborted }) })
+    Ok(ReadOptions { engine, signal })
+}
+
+/// `splitUnits`' `{ targetPoints }`.
+pub(crate) fn read_split_options(env: &Env, v: Option<&Unknown>) -> Result<usize> {
+    decode_split_options(&argument_value(env, v)?).map_err(|e| js_error(env, e))
+}
+
+/// `analyzeToMessages`' `{ batch }`.
+pub(crate) fn read_message_options(env: &Env, v: Option<&Unknown>) -> Result<String> {
+    decode_message_options(&argument_value(env, v)?).map_err(|e| js_error(env, e))
 }
 
 /// One conclusion per series: numpy-exact statistics of its values.

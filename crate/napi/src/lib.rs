@@ -69,7 +69,7 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::r
     ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
     ts_return_type = "AnalysisResult"
 )]
-pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
+pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -> Result<Unknown<'env>> {
     let bytes = input::borrow(env, &input)?;
     let opts = convert::read_options(env, options.as_ref())?;
     sync_result(env, |never| engine::analyze(bytes, &opts.engine, never))
@@ -89,7 +89,7 @@ fn sync_result<'env>(
 fn async_result<'env>(
     env: &'env Env,
     hold: impl FnOnce(&Env) -> Result<Held>,
-    options: Option<Object>,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, ObjectRef>> {
     spawn_job(
         env,
@@ -107,7 +107,7 @@ fn async_result<'env>(
     ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
     ts_return_type = "Promise<AnalysisResult>"
 )]
-pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) -> Result<PromiseRaw<'env, ObjectRef>> {
+pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -> Result<PromiseRaw<'env, ObjectRef>> {
     async_result(env, |env| input::hold(env, &input).map(Held::Bytes), options)
 }
 
@@ -120,7 +120,7 @@ pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Object>) ->
     ts_args_type = "series: Array<SeriesColumns>, options?: AnalyzeOptions",
     ts_return_type = "AnalysisResult"
 )]
-pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Option<Object>) -> Result<Unknown<'env>> {
+pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Option<Unknown>) -> Result<Unknown<'env>> {
     let entries = columns::read(env, &series)?;
     let opts = convert::read_options(env, options.as_ref())?;
     sync_result(env, |never| engine::analyze_columns(entries, &opts.engine, never))
@@ -136,7 +136,7 @@ pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Op
 pub fn analyze_columns<'env>(
     env: &'env Env,
     series: Unknown,
-    options: Option<Object>,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, ObjectRef>> {
     async_result(env, |env| columns::read(env, &series).map(Held::Columns), options)
 }
@@ -156,8 +156,9 @@ pub struct SeriesColumns {
     pub values: Vec<f64>,
 }
 
+// The TS shape only: read by `convert::read_message_options`.
 /// Options of the ready-to-send message path.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct MessageOptions {
     /// Identifies the batch in every message value (`batch` field), e.g. `file.ndjson#3`.
     pub batch: String,
@@ -209,10 +210,13 @@ impl From<Messages> for MessageBatch {
 pub fn analyze_to_messages<'env>(
     env: &'env Env,
     input: Unknown,
-    message_options: MessageOptions,
-    options: Option<Object>,
+    message_options: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, MessageBatch>> {
-    let batch = message_options.batch;
+    let batch = match convert::read_message_options(env, message_options.as_ref()) {
+        Ok(batch) => batch,
+        Err(e) => return PromiseRaw::reject(env, e),
+    };
     spawn_job(
         env,
         |env| input::hold(env, &input).map(Held::Bytes),
@@ -230,13 +234,14 @@ pub fn analyze_to_messages<'env>(
 pub fn analyze_to_messages_native(
     env: Env,
     input: Unknown,
-    message_options: MessageOptions,
-    options: Option<Object>,
+    message_options: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<MessageBatch> {
     let bytes = input::borrow(&env, &input)?;
+    let batch = convert::read_message_options(&env, message_options.as_ref())?;
     let opts = convert::read_options(&env, options.as_ref())?;
     let never = AtomicBool::new(false);
-    guarded(|| messages(engine::analyze(bytes, &opts.engine, &never)?, &message_options.batch))
+    guarded(|| messages(engine::analyze(bytes, &opts.engine, &never)?, &batch))
         .map(MessageBatch::from)
         .map_err(|e| js_error(&env, e))
 }
@@ -248,7 +253,7 @@ pub fn analyze_to_messages_native(
 fn spawn_job<'env, H, P, T, W, F>(
     env: &'env Env,
     hold: H,
-    options: Option<Object>,
+    options: Option<Unknown>,
     work: W,
     finish: F,
 ) -> Result<PromiseRaw<'env, T>>
@@ -290,8 +295,9 @@ where
     start().or_else(|e| PromiseRaw::reject(env, e))
 }
 
+// The TS shape only: read by `convert::read_split_options`.
 /// How `splitUnits` sizes units.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct SplitOptions {
     /// Target points per unit; series are never split, so a unit can be larger.
     pub target_points: f64,
@@ -315,19 +321,13 @@ pub struct SplitResult {
 /// units that keep every series whole, for `conclude run`'s worker processes.
 /// Only `format` and `onBadLine` of `options` matter here.
 #[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, split: SplitOptions, options?: AnalyzeOptions")]
-pub fn split_units(env: Env, input: Unknown, split: SplitOptions, options: Option<Object>) -> Result<SplitResult> {
+pub fn split_units(env: Env, input: Unknown, split: Option<Unknown>, options: Option<Unknown>) -> Result<SplitResult> {
     let bytes = input::borrow(&env, &input)?;
+    let target = convert::read_split_options(&env, split.as_ref())?;
     let opts = convert::read_options(&env, options.as_ref())?.engine;
-    let target = split.target_points;
-    if !(target.fract() == 0.0 && target >= 1.0 && target <= u32::MAX as f64) {
-        return Err(js_error(
-            &env,
-            EngineError::options(format!("targetPoints must be a positive integer, got {target}")),
-        ));
-    }
     guarded(|| {
         let pool = pool::get(opts.threads)?;
-        pool.install(|| split::split_units(bytes, opts.format, opts.on_bad_line, target as usize))
+        pool.install(|| split::split_units(bytes, opts.format, opts.on_bad_line, target))
     })
     .map(|s| SplitResult {
         units: s.units.into_iter().map(Buffer::from).collect(),

@@ -5,11 +5,16 @@
 //! * A field starting with `"` is quoted: it may hold `,`, line breaks and `""` (a literal
 //!   quote). A quote inside an unquoted field, anything but a separator after a closing quote,
 //!   or a quoted field left open at the end of the input make the record bad.
+//! * Where a record with broken quotes ends: a quoted field left open to the end of the input,
+//!   or closed on a later line by a quote followed by anything but a separator, is reported at
+//!   its opening quote, and the next record starts on the line after that quote (under `skip`
+//!   the rest of the input is parsed, not swallowed). A quoted field that closes properly may
+//!   span lines: its record is one record, skipped whole if bad, and counted at its first line.
 //! * The header names at least `series`, `ts` and `value` (case-sensitive, any order; the first
 //!   of repeated names is used; other columns are ignored). Every record must have as many
 //!   fields as the header, and be valid UTF-8 throughout.
-//! * `series`: non-empty, taken as is (no trimming). `ts`: a number, or an ISO-8601 timestamp
-//!   (epoch milliseconds). `value`: a number; an empty cell, `NaN` or `nan` is missing. Numbers
+//! * `series`: non-empty, at most [`MAX_SERIES_BYTES`] bytes, taken as is (no trimming). `ts`:
+//!   a number, or an ISO-8601 timestamp (epoch milliseconds). `value`: a number; an empty cell, `NaN` or `nan` is missing. Numbers
 //!   (`ts`, `value`) may be surrounded by spaces, and use the usual decimal forms (`-1.5e3`,
 //!   `+2`, `.5`, `5.`); `inf` and the like are not numbers, and overflowing ones are rejected.
 //!
@@ -21,8 +26,8 @@ use std::ops::Range;
 
 use super::group::Groups;
 use super::{
-    find_any, find_byte, iso8601, plain_decimal, quote, run_chunks, split_at_newlines, BadLines, Chunk, LineError,
-    Plan, HIGH_BITS,
+    find_any, find_byte, iso8601, plain_decimal, quote, run_chunks, series_too_long, split_at_newlines, BadLines,
+    Chunk, LineError, Plan, HIGH_BITS, MAX_SERIES_BYTES,
 };
 use crate::error::Error;
 use crate::options::BadLinePolicy;
@@ -95,18 +100,28 @@ pub(super) fn split_records(body: &[u8], n: usize) -> Vec<Range<usize>> {
 /// The end of the record starting at `i` (after its line break): the record boundaries of
 /// [`Tokenizer::record`], without the bookkeeping.
 fn skip_record(buf: &[u8], mut i: usize) -> usize {
+    // After a broken quoted field the next record starts on the line after its opening quote.
+    let resync = |open: usize| find_byte(buf, open, b'\n').map_or(buf.len(), |p| p + 1);
     loop {
         if buf.get(i) == Some(&b'"') {
+            let open = i;
             i += 1;
             loop {
                 match find_byte(buf, i, b'"') {
-                    None => return buf.len(),
+                    None => return resync(open),
                     Some(q) if buf.get(q + 1) == Some(&b'"') => i = q + 2,
                     Some(q) => {
                         i = q + 1;
                         break;
                     }
                 }
+            }
+            let mut k = i;
+            if buf.get(k) == Some(&b'\r') && matches!(buf.get(k + 1), None | Some(b'\n')) {
+                k += 1;
+            }
+            if !matches!(buf.get(k), None | Some(b',' | b'\n')) && buf[open..i].contains(&b'\n') {
+                return resync(open);
             }
         }
         loop {
@@ -211,6 +226,9 @@ impl Layout {
                     series = tok.unescaped(f);
                     if series.is_empty() {
                         return Err(bad(f.raw_start, "column \"series\" is empty".into()));
+                    }
+                    if series.len() > MAX_SERIES_BYTES {
+                        return Err(bad(f.raw_start, format!("column \"series\" {}", series_too_long(series.len()))));
                     }
                 }
                 Column::Ts => ts = parse_ts(tok.content(f)).map_err(|why| bad(f.raw_start, why))?,
@@ -340,7 +358,7 @@ impl<'a> Tokenizer<'a> {
 
     /// Reads the record at `i` into `fields`; `i` ends after its line break.
     fn record(&mut self) -> Record {
-        const UNTERMINATED: &str = "unterminated quoted field (missing closing quote)";
+        const UNTERMINATED: &str = "unterminated quoted field (no closing quote followed by a separator)";
         const AFTER_QUOTE: &str = "unexpected character after the closing quote of a quoted field";
         const STRAY_QUOTE: &str = "quote inside an unquoted field (quote the whole field and double the quote)";
         let buf = self.buf;
@@ -353,6 +371,7 @@ impl<'a> Tokenizer<'a> {
             let mut field = Field { raw_start, start: raw_start, end: raw_start, escaped: false };
             if buf.get(raw_start) == Some(&b'"') {
                 field.start = raw_start + 1;
+                let quote_line = self.line;
                 let mut j = field.start;
                 loop {
                     // Inside quotes only `"` and line breaks matter.
@@ -360,10 +379,9 @@ impl<'a> Tokenizer<'a> {
                     match buf.get(q) {
                         None => {
                             field.end = buf.len();
-                            self.i = buf.len();
                             syntax.get_or_insert((raw_start, UNTERMINATED));
                             self.fields.push(field);
-                            return self.finish(start, line, seen, syntax);
+                            return self.resync(raw_start, quote_line, start, line, seen, syntax);
                         }
                         Some(b'\n') => {
                             self.line += 1;
@@ -386,6 +404,13 @@ impl<'a> Tokenizer<'a> {
                     k += 1;
                 }
                 if !matches!(buf.get(k), None | Some(b',' | b'\n')) {
+                    if self.line != quote_line {
+                        // The closing quote is on a later line: most likely it opened a later
+                        // field's quotes, and these were never closed (see `resync`).
+                        syntax.get_or_insert((raw_start, UNTERMINATED));
+                        self.fields.push(field);
+                        return self.resync(raw_start, quote_line, start, line, seen, syntax);
+                    }
                     syntax.get_or_insert((raw_start, AFTER_QUOTE));
                 }
                 self.i = self.field_end(k, &mut seen).0;
@@ -414,6 +439,31 @@ impl<'a> Tokenizer<'a> {
                 None => return self.finish(start, line, seen, syntax),
             }
         }
+    }
+
+    /// Ends a record whose quoted field opened at `quote_at` (on line `quote_line`) is broken:
+    /// left open to the end of the input, or closed on a later line by a quote that a separator
+    /// does not follow. Where such a record was meant to end cannot be known, so the next record
+    /// starts on the line after the opening quote, and nothing after that line is swallowed.
+    #[cold]
+    fn resync(
+        &mut self,
+        quote_at: usize,
+        quote_line: usize,
+        start: usize,
+        line: usize,
+        seen: u64,
+        syntax: Option<(usize, &'static str)>,
+    ) -> Record {
+        let (end, next) = match find_byte(self.buf, quote_at, b'\n') {
+            Some(p) => (p, p + 1),
+            None => (self.buf.len(), self.buf.len()),
+        };
+        self.i = end;
+        let record = self.finish(start, line, seen, syntax);
+        self.i = next;
+        self.line = quote_line + usize::from(next > end);
+        record
     }
 
     /// The first `,` or `\n` at or after `i` (or the end), and whether a `"` came before it.

@@ -12,7 +12,7 @@
 //! have any number of digits; sub-millisecond digits are kept as a fraction of a millisecond.
 
 /// Converts an ISO-8601 timestamp to epoch milliseconds; the error says what is wrong.
-pub(crate) fn to_epoch_ms(s: &[u8]) -> Result<f64, String> {
+pub fn to_epoch_ms(s: &[u8]) -> Result<f64, String> {
     let mut c = Cursor { s, i: 0 };
     let year = c.digits(4, "expected a date YYYY-MM-DD")?;
     c.expect(b'-', "expected a date YYYY-MM-DD")?;

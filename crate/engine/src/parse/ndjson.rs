@@ -6,8 +6,9 @@
 //! break always ends the line, since JSON never needs one inside a value.
 //!
 //! Rules beyond the grammar:
-//! * `series`: a non-empty string; escapes (`\"`, `\\`, `\uXXXX` with surrogate pairs) are
-//!   decoded; an unpaired surrogate cannot be a series id and is an error;
+//! * `series`: a non-empty string of at most [`MAX_SERIES_BYTES`] bytes once decoded; escapes
+//!   (`\"`, `\\`, `\uXXXX` with surrogate pairs) are decoded; an unpaired surrogate cannot be
+//!   a series id and is an error;
 //! * `ts`: a number, or a string holding an ISO-8601 timestamp (epoch milliseconds);
 //! * `value`: a number, or `null` for a missing value (`NaN`);
 //! * numbers must be finite once parsed (`1e400` is rejected; `JSON.parse` would give
@@ -22,8 +23,8 @@ use std::borrow::Cow;
 
 use super::group::Groups;
 use super::{
-    accumulate_digits, exact_decimal, find_byte, iso8601, run_chunks, snippet, split_at_newlines, BadLines, Chunk,
-    LineError, Plan,
+    accumulate_digits, exact_decimal, find_byte, iso8601, run_chunks, series_too_long, snippet, split_at_newlines,
+    BadLines, Chunk, LineError, Plan, MAX_SERIES_BYTES,
 };
 use crate::error::Error;
 use crate::options::BadLinePolicy;
@@ -181,7 +182,7 @@ impl<'a> Parser<'a> {
             i += 1;
         }
         let id = &buf[id_start..i];
-        if id.is_empty() || !has_prefix(&buf[i..], TS) {
+        if id.is_empty() || id.len() > MAX_SERIES_BYTES || !has_prefix(&buf[i..], TS) {
             return None;
         }
         self.i = i + TS.len();
@@ -351,11 +352,19 @@ impl<'a> Parser<'a> {
         if s.start == s.end {
             return Ok(Err(Fault { at, reason: "\"series\" is an empty string".into() }));
         }
-        if !s.escaped {
+        let id = if s.escaped {
+            match self.decode(&s) {
+                Ok(id) => Cow::Owned(id.into_owned().into_bytes()),
+                Err(fault) => return Ok(Err(fault)),
+            }
+        } else {
             let buf: &'a [u8] = self.buf;
-            return Ok(Ok(Cow::Borrowed(&buf[s.start..s.end])));
+            Cow::Borrowed(&buf[s.start..s.end])
+        };
+        if id.len() > MAX_SERIES_BYTES {
+            return Ok(Err(Fault { at, reason: format!("\"series\" {}", series_too_long(id.len())) }));
         }
-        Ok(self.decode(&s).map(|id| Cow::Owned(id.into_owned().into_bytes())))
+        Ok(Ok(id))
     }
 
     /// The value of `ts`: a number or an ISO-8601 string.

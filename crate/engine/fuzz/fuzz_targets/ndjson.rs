@@ -1,0 +1,105 @@
+//! NDJSON against a reference built on serde_json: each line parsed on its own into a
+//! `serde_json::Value`, the three fields read from it. Under `skip` the batches must be
+//! bit-identical (ids, ts, values, bad line numbers); under `fail` the error must name the
+//! reference's first bad line. Lines serde_json cannot judge like `JSON.parse` (lone surrogates
+//! outside `series`, nesting over its recursion limit) make the input unjudged: only the
+//! invariants are checked then.
+#![no_main]
+
+use conclude_engine::options::{BadLinePolicy, Format};
+use conclude_engine::parse::{iso8601, parse, MAX_SERIES_BYTES};
+use conclude_engine::{Batch, Series};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+enum Line {
+    Blank,
+    Bad,
+    Point(String, f64, f64),
+    /// serde_json is stricter than JSON here.
+    Unjudged,
+}
+
+fn reference_line(line: &[u8]) -> Line {
+    if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+        return Line::Blank;
+    }
+    let v: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => {
+            let why = e.to_string();
+            return if why.contains("surrogate") || why.contains("recursion limit") { Line::Unjudged } else { Line::Bad };
+        }
+    };
+    let Value::Object(map) = v else { return Line::Bad };
+    let series = match map.get("series") {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_SERIES_BYTES => s.clone(),
+        _ => return Line::Bad,
+    };
+    let number = |v: &Value| v.as_f64().filter(|x| x.is_finite());
+    let ts = match map.get("ts") {
+        Some(Value::String(s)) => iso8601::to_epoch_ms(s.as_bytes()).ok(),
+        Some(v @ Value::Number(_)) => number(v),
+        _ => None,
+    };
+    let value = match map.get("value") {
+        Some(Value::Null) => Some(f64::NAN),
+        Some(v @ Value::Number(_)) => number(v),
+        _ => None,
+    };
+    match (ts, value) {
+        (Some(ts), Some(value)) => Line::Point(series, ts, value),
+        _ => Line::Bad,
+    }
+}
+
+/// The batch of the whole input, or `None` when a line is unjudged.
+fn reference(input: &[u8]) -> Option<Batch> {
+    let mut batch = Batch::default();
+    for (k, line) in input.split(|&b| b == b'\n').enumerate() {
+        match reference_line(line) {
+            Line::Blank => {}
+            Line::Unjudged => return None,
+            Line::Bad => {
+                batch.bad_lines += 1;
+                if batch.bad_line_numbers.len() < Batch::MAX_BAD_LINE_NUMBERS {
+                    batch.bad_line_numbers.push(k + 1);
+                }
+            }
+            Line::Point(id, ts, value) => {
+                batch.points += 1;
+                let s = match batch.series.iter().position(|s| s.id == id) {
+                    Some(p) => p,
+                    None => {
+                        batch.series.push(Series { id, ts: vec![], values: vec![] });
+                        batch.series.len() - 1
+                    }
+                };
+                batch.series[s].ts.push(ts);
+                batch.series[s].values.push(value);
+            }
+        }
+    }
+    for s in &mut batch.series {
+        let mut pairs: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable; ts are finite
+        (s.ts, s.values) = pairs.into_iter().unzip();
+    }
+    Some(batch)
+}
+
+fuzz_target!(|data: &[u8]| {
+    // A BOM or leading blank would change nothing the reference models; keep inputs as given.
+    if data.starts_with(b"\xEF\xBB\xBF") {
+        return;
+    }
+    let skip = parse(data, Some(Format::Ndjson), BadLinePolicy::Skip).expect("skip never fails on NDJSON");
+    let fail = parse(data, Some(Format::Ndjson), BadLinePolicy::Fail);
+    match &fail {
+        Ok(b) => assert!(b.same_bits(&skip) && skip.bad_lines == 0, "fail and skip disagree"),
+        Err(e) => assert_eq!(e.line, skip.bad_line_numbers.first().copied(), "{}", e.message),
+    }
+    if let Some(want) = reference(data) {
+        assert!(skip.same_bits(&want), "input {:?}\n got {skip:?}\nwant {want:?}", String::from_utf8_lossy(data));
+    }
+});

@@ -1,0 +1,416 @@
+//! Decoding the options objects of the API from a JSON-like [`Value`], without any napi type:
+//! the binding converts the JS object to a [`Value`], this decides what it means, so the rules
+//! are tested (and fuzzed) in Rust.
+//!
+//! * Each object has ONE table of its keys ([`TOP`], [`ANOMALY`], [`CHANGEPOINT`], [`TREND`],
+//!   [`SPLIT`], [`MESSAGE`]): a key and the function storing its value. A new option is one
+//!   line in its table (and its field in [`crate::options`]).
+//! * `undefined` and `null` mean "absent": the default is used.
+//! * An unknown key is an error naming it with its path and the closest valid key, so that a
+//!   typo (`{anomaly: {halfwindow: 3}}`) never silently runs with the defaults.
+//! * A value of the wrong JS type is an error naming the option, what it must be and what it
+//!   was, in JS terms (`threads must be an integer in 1..=1024, got a string ("x")`).
+//!
+//! Every error is [`Error::options`] (`ERR_CONCLUDE_OPTIONS`).
+
+use std::fmt::Write as _;
+
+use crate::error::Error;
+use crate::options::{
+    AnomalyOptions, BadLinePolicy, Category, ChangepointOptions, Format, Options, TrendOptions, MAX_THREADS,
+};
+
+/// A JS value, as far as options care.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `undefined` or `null`: the option is absent.
+    Absent,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Value>),
+    /// A plain object's own enumerable string keys, in order.
+    Object(Vec<(String, Value)>),
+    /// Any other JS value, described for an error message (`a function`, `a bigint`, ...).
+    Other(&'static str),
+}
+
+/// One key of an options object: its name and how to store its (present) value in `T`; `path`
+/// is the key's full name for messages (`anomaly.halfWindow`).
+pub struct Key<T> {
+    pub name: &'static str,
+    pub set: fn(&mut T, &Value, &str) -> Result<(), Error>,
+}
+
+const fn key<T>(name: &'static str, set: fn(&mut T, &Value, &str) -> Result<(), Error>) -> Key<T> {
+    Key { name, set }
+}
+
+/// The options of every analysis entry point.
+pub const TOP: &[Key<Options>] = &[
+    key("format", |o, v, p| {
+        o.format = Some(one_of(v, p, &[("ndjson", Format::Ndjson), ("csv", Format::Csv)])?);
+        Ok(())
+    }),
+    key("onBadLine", |o, v, p| {
+        o.on_bad_line = one_of(v, p, &[("fail", BadLinePolicy::Fail), ("skip", BadLinePolicy::Skip)])?;
+        Ok(())
+    }),
+    key("categories", |o, v, p| {
+        o.categories = categories(v, p)?;
+        Ok(())
+    }),
+    key("anomaly", |o, v, p| object(v, p, ANOMALY, &mut o.anomaly)),
+    key("changepoint", |o, v, p| object(v, p, CHANGEPOINT, &mut o.changepoint)),
+    key("trend", |o, v, p| object(v, p, TREND, &mut o.trend)),
+    key("threads", |o, v, p| {
+        o.threads = Some(integer(v, p, 1, MAX_THREADS)?);
+        Ok(())
+    }),
+    // An AbortSignal, which the binding reads itself.
+    key("signal", |_, v, p| match v {
+        Value::Object(_) => Ok(()),
+        other => Err(expected(p, "an AbortSignal", other)),
+    }),
+];
+
+pub const ANOMALY: &[Key<AnomalyOptions>] = &[
+    key("halfWindow", |o, v, p| {
+        o.half_window = integer(v, p, 1, 1 << 24)?;
+        Ok(())
+    }),
+    key("threshold", |o, v, p| {
+        o.threshold = number(v, p)?;
+        Ok(())
+    }),
+];
+
+pub const CHANGEPOINT: &[Key<ChangepointOptions>] = &[
+    key("minSize", |o, v, p| {
+        o.min_size = integer(v, p, 1, 1 << 30)?;
+        Ok(())
+    }),
+    key("jump", |o, v, p| {
+        o.jump = integer(v, p, 1, 1 << 30)?;
+        Ok(())
+    }),
+    key("penalty", |o, v, p| {
+        o.penalty = Some(number(v, p)?);
+        Ok(())
+    }),
+    key("clean", |o, v, p| {
+        o.clean = boolean(v, p)?;
+        Ok(())
+    }),
+];
+
+pub const TREND: &[Key<TrendOptions>] = &[key("alpha", |o, v, p| {
+    o.alpha = number(v, p)?;
+    Ok(())
+})];
+
+/// `splitUnits`' second argument.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SplitOptions {
+    /// Required.
+    pub target_points: Option<usize>,
+}
+
+pub const SPLIT: &[Key<SplitOptions>] = &[key("targetPoints", |o, v, p| {
+    o.target_points = Some(integer(v, p, 1, u32::MAX as usize)?);
+    Ok(())
+})];
+
+/// `analyzeToMessages`' second argument.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageOptions {
+    /// Required.
+    pub batch: Option<String>,
+}
+
+pub const MESSAGE: &[Key<MessageOptions>] = &[key("batch", |o, v, p| {
+    o.batch = Some(string(v, p)?.to_owned());
+    Ok(())
+})];
+
+/// The analysis options, validated; absent means all defaults.
+pub fn decode_options(v: &Value) -> Result<Options, Error> {
+    let mut out = Options::default();
+    argument(v, "options", TOP, &mut out)?;
+    out.validate()?;
+    Ok(out)
+}
+
+/// `splitUnits`' `{ targetPoints }`: the target.
+pub fn decode_split_options(v: &Value) -> Result<usize, Error> {
+    let mut out = SplitOptions::default();
+    argument(v, "split options", SPLIT, &mut out)?;
+    out.target_points.ok_or_else(|| Error::options("targetPoints is required: a positive integer (points per unit)"))
+}
+
+/// `analyzeToMessages`' `{ batch }`: the batch name.
+pub fn decode_message_options(v: &Value) -> Result<String, Error> {
+    let mut out = MessageOptions::default();
+    argument(v, "message options", MESSAGE, &mut out)?;
+    out.batch.ok_or_else(|| Error::options("batch is required: a string naming the batch in every message"))
+}
+
+/// A whole argument: absent (all defaults) or an object of `table`'s keys.
+fn argument<T>(v: &Value, what: &str, table: &[Key<T>], out: &mut T) -> Result<(), Error> {
+    match v {
+        Value::Absent => Ok(()),
+        Value::Object(members) => members_into(members, "", table, out),
+        other => Err(Error::options(format!("{what} must be an object, got {}", describe(other)))),
+    }
+}
+
+/// The nested object at `path`, into `out`.
+fn object<T>(v: &Value, path: &str, table: &[Key<T>], out: &mut T) -> Result<(), Error> {
+    match v {
+        Value::Object(members) => members_into(members, path, table, out),
+        other => Err(expected(path, "an object", other)),
+    }
+}
+
+fn members_into<T>(members: &[(String, Value)], path: &str, table: &[Key<T>], out: &mut T) -> Result<(), Error> {
+    for (name, value) in members {
+        let full = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        let Some(k) = table.iter().find(|k| k.name == name) else {
+            return Err(unknown_key(&full, name, path, table));
+        };
+        if *value != Value::Absent {
+            (k.set)(out, value, &full)?;
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn unknown_key<T>(full: &str, name: &str, path: &str, table: &[Key<T>]) -> Error {
+    let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
+    let mut message = format!("unknown option {full:?}");
+    if let Some(best) = table.iter().min_by_key(|k| edit_distance(name, k.name)) {
+        let _ = write!(message, ": did you mean {:?}?", format!("{prefix}{}", best.name));
+    }
+    let names: Vec<&str> = table.iter().map(|k| k.name).collect();
+    let owner = if path.is_empty() { "the options are".to_string() } else { format!("{path} takes") };
+    let _ = write!(message, " ({owner} {})", names.join(", "));
+    Error::options(message)
+}
+
+/// Levenshtein distance, ignoring ASCII case (a case slip is the closest of all mistakes).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// What a value is, in JS terms, for messages.
+fn describe(v: &Value) -> String {
+    const SHOWN: usize = 40;
+    match v {
+        Value::Absent => "undefined".into(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(x) => format!("{x}"),
+        Value::String(s) if s.chars().count() > SHOWN => {
+            format!("a string ({:?}…)", s.chars().take(SHOWN).collect::<String>())
+        }
+        Value::String(s) => format!("a string ({s:?})"),
+        Value::Array(items) => format!("an array of {} items", items.len()),
+        Value::Object(_) => "an object".into(),
+        Value::Other(what) => (*what).into(),
+    }
+}
+
+#[cold]
+fn expected(path: &str, what: &str, got: &Value) -> Error {
+    Error::options(format!("{path} must be {what}, got {}", describe(got)))
+}
+
+fn number(v: &Value, path: &str) -> Result<f64, Error> {
+    match v {
+        Value::Number(x) => Ok(*x),
+        other => Err(expected(path, "a number", other)),
+    }
+}
+
+/// A whole number in `min..=max`.
+fn integer(v: &Value, path: &str, min: usize, max: usize) -> Result<usize, Error> {
+    let what = format!("an integer in {min}..={max}");
+    match v {
+        Value::Number(x) if x.fract() == 0.0 && *x >= min as f64 && *x <= max as f64 => Ok(*x as usize),
+        other => Err(expected(path, &what, other)),
+    }
+}
+
+fn boolean(v: &Value, path: &str) -> Result<bool, Error> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(expected(path, "a boolean", other)),
+    }
+}
+
+fn string<'v>(v: &'v Value, path: &str) -> Result<&'v str, Error> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(expected(path, "a string", other)),
+    }
+}
+
+/// One of the strings of `choices`.
+fn one_of<T: Copy>(v: &Value, path: &str, choices: &[(&str, T)]) -> Result<T, Error> {
+    let list = choices.iter().map(|(name, _)| format!("'{name}'")).collect::<Vec<_>>().join(" or ");
+    match v {
+        Value::String(s) => choices
+            .iter()
+            .find(|(name, _)| name == s)
+            .map(|&(_, c)| c)
+            .ok_or_else(|| Error::options(format!("{path} must be {list}, got {s:?}"))),
+        other => Err(expected(path, &list, other)),
+    }
+}
+
+/// A non-empty array of category names: de-duplicated, in canonical order.
+fn categories(v: &Value, path: &str) -> Result<Vec<Category>, Error> {
+    const NAMES: &str = "summary, anomaly, changepoint or trend";
+    let Value::Array(items) = v else {
+        return Err(expected(path, &format!("an array of category names ({NAMES})"), v));
+    };
+    let mut cats = Vec::new();
+    for (k, item) in items.iter().enumerate() {
+        let c = match item {
+            Value::String(name) => Category::from_name(name)
+                .ok_or_else(|| Error::options(format!("{path}: unknown category {name:?} (expected {NAMES})")))?,
+            other => return Err(expected(&format!("{path}[{k}]"), &format!("a category name ({NAMES})"), other)),
+        };
+        if !cats.contains(&c) {
+            cats.push(c);
+        }
+    }
+    if cats.is_empty() {
+        return Err(Error::options(format!("{path} must name at least one of {NAMES}")));
+    }
+    cats.sort();
+    Ok(cats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(members: &[(&str, Value)]) -> Value {
+        Value::Object(members.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    fn message(v: &Value) -> String {
+        let e = decode_options(v).expect_err("an error");
+        assert_eq!(e.code(), "ERR_CONCLUDE_OPTIONS");
+        e.message
+    }
+
+    #[test]
+    fn absent_and_empty_mean_the_defaults() {
+        assert_eq!(decode_options(&Value::Absent).unwrap(), Options::default());
+        assert_eq!(decode_options(&obj(&[])).unwrap(), Options::default());
+        assert_eq!(decode_options(&obj(&[("threads", Value::Absent)])).unwrap(), Options::default());
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let v = obj(&[
+            ("format", Value::String("csv".into())),
+            ("onBadLine", Value::String("skip".into())),
+            ("categories", Value::Array(vec![Value::String("trend".into()), Value::String("summary".into())])),
+            ("anomaly", obj(&[("halfWindow", Value::Number(3.0)), ("threshold", Value::Number(2.5))])),
+            (
+                "changepoint",
+                obj(&[
+                    ("minSize", Value::Number(4.0)),
+                    ("jump", Value::Number(5.0)),
+                    ("penalty", Value::Number(7.0)),
+                    ("clean", Value::Bool(false)),
+                ]),
+            ),
+            ("trend", obj(&[("alpha", Value::Number(0.1))])),
+            ("threads", Value::Number(2.0)),
+            ("signal", obj(&[])),
+        ]);
+        let o = decode_options(&v).unwrap();
+        assert_eq!(o.format, Some(Format::Csv));
+        assert_eq!(o.on_bad_line, BadLinePolicy::Skip);
+        assert_eq!(o.categories, [Category::Summary, Category::Trend]);
+        assert_eq!(o.anomaly, AnomalyOptions { half_window: 3, threshold: 2.5 });
+        assert_eq!(o.changepoint, ChangepointOptions { min_size: 4, jump: 5, penalty: Some(7.0), clean: false });
+        assert_eq!((o.trend.alpha, o.threads), (0.1, Some(2)));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_path_and_the_closest_valid_key() {
+        let m = message(&obj(&[("anomaly", obj(&[("halfwindow", Value::Number(3.0))]))]));
+        assert_eq!(
+            m,
+            "unknown option \"anomaly.halfwindow\": did you mean \"anomaly.halfWindow\"? (anomaly takes halfWindow, threshold)"
+        );
+        let m = message(&obj(&[("formatt", Value::String("csv".into()))]));
+        assert!(
+            m.starts_with("unknown option \"formatt\": did you mean \"format\"? (the options are format, onBadLine,"),
+            "{m}"
+        );
+        assert!(message(&obj(&[("trend", obj(&[("alhpa", Value::Number(0.1))]))]))
+            .contains("did you mean \"trend.alpha\"?"));
+        assert!(message(&obj(&[("changepoint", obj(&[("minsize", Value::Number(1.0))]))]))
+            .contains("did you mean \"changepoint.minSize\"?"));
+    }
+
+    #[test]
+    fn wrong_types_say_what_was_expected_in_js_terms() {
+        let m = message(&obj(&[("threads", Value::String("x".into()))]));
+        assert_eq!(m, "threads must be an integer in 1..=1024, got a string (\"x\")");
+        assert_eq!(message(&Value::String("csv".into())), "options must be an object, got a string (\"csv\")");
+        assert_eq!(message(&Value::Number(3.0)), "options must be an object, got 3");
+        assert_eq!(message(&Value::Array(vec![])), "options must be an object, got an array of 0 items");
+        assert_eq!(message(&obj(&[("anomaly", Value::Number(3.0))])), "anomaly must be an object, got 3");
+        assert_eq!(
+            message(&obj(&[("changepoint", obj(&[("clean", Value::String("no".into()))]))])),
+            "changepoint.clean must be a boolean, got a string (\"no\")"
+        );
+        assert_eq!(message(&obj(&[("format", Value::Number(5.0))])), "format must be 'ndjson' or 'csv', got 5");
+        assert_eq!(
+            message(&obj(&[("categories", Value::Array(vec![Value::Bool(true)]))])),
+            "categories[0] must be a category name (summary, anomaly, changepoint or trend), got a boolean (true)"
+        );
+        assert_eq!(
+            message(&obj(&[("trend", obj(&[("alpha", Value::Other("a bigint"))]))])),
+            "trend.alpha must be a number, got a bigint"
+        );
+    }
+
+    #[test]
+    fn split_and_message_options_are_required_objects() {
+        assert_eq!(decode_split_options(&obj(&[("targetPoints", Value::Number(10.0))])).unwrap(), 10);
+        for bad in [Value::Absent, obj(&[])] {
+            let e = decode_split_options(&bad).unwrap_err();
+            assert_eq!(
+                (e.code(), e.message.as_str()),
+                ("ERR_CONCLUDE_OPTIONS", "targetPoints is required: a positive integer (points per unit)")
+            );
+        }
+        let e = decode_split_options(&obj(&[("targetpoints", Value::Number(1.0))])).unwrap_err();
+        assert!(e.message.contains("did you mean \"targetPoints\"?"), "{}", e.message);
+        let e = decode_split_options(&obj(&[("targetPoints", Value::Number(0.5))])).unwrap_err();
+        assert_eq!(e.message, "targetPoints must be an integer in 1..=4294967295, got 0.5");
+        assert_eq!(decode_message_options(&obj(&[("batch", Value::String("b#1".into()))])).unwrap(), "b#1");
+        let e = decode_message_options(&Value::String("b".into())).unwrap_err();
+        assert_eq!(e.message, "message options must be an object, got a string (\"b\")");
+    }
+}
