@@ -135,10 +135,33 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Runs the requested analyses over an already built batch (e.g. a unit read back from spill
+/// files, [`crate::spill`]) on this process's pool; `started` is when building it began, so the
+/// parse timing covers it. Never panics, like [`analyze`].
+pub fn analyze_batch(
+    batch: Batch,
+    started: Instant,
+    options: &Options,
+    cancel: &AtomicBool,
+) -> Result<Analysis, Error> {
+    options.validate()?;
+    let pool = pool::get(options.threads)?;
+    let run = || pool.install(|| analyze_parsed(batch, started, options, cancel));
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::internal(format!("engine panic: {}", panic_message(&*payload)))),
+    }
+}
+
 fn analyze_on_current_pool(input: &[u8], options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
     let started = Instant::now();
     check(cancel)?;
     let batch = parse(input, options.format, options.on_bad_line)?;
+    analyze_parsed(batch, started, options, cancel)
+}
+
+fn analyze_parsed(batch: Batch, started: Instant, options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
+    check(cancel)?;
     let parsed = Instant::now();
     let Batch { series, points, bad_lines, bad_line_numbers } = batch;
 

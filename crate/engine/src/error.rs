@@ -10,6 +10,8 @@ pub enum ErrorKind {
     Options,
     /// The work was cancelled through an AbortSignal (`ABORT_ERR`, as Node's own).
     Aborted,
+    /// Reading the input or a temporary file failed (`ERR_CONCLUDE_IO`).
+    Io,
     /// A bug: a panic caught at the boundary (`ERR_CONCLUDE_INTERNAL`).
     Internal,
 }
@@ -20,6 +22,7 @@ impl ErrorKind {
             ErrorKind::Parse => "ERR_CONCLUDE_PARSE",
             ErrorKind::Options => "ERR_CONCLUDE_OPTIONS",
             ErrorKind::Aborted => "ABORT_ERR",
+            ErrorKind::Io => "ERR_CONCLUDE_IO",
             ErrorKind::Internal => "ERR_CONCLUDE_INTERNAL",
         }
     }
@@ -50,6 +53,10 @@ impl Error {
     }
     pub fn aborted() -> Self {
         Error { kind: ErrorKind::Aborted, message: "the analysis was aborted".into(), line: None, column: None }
+    }
+    /// An I/O failure: `what` names the file and the operation.
+    pub fn io(what: impl fmt::Display, e: &std::io::Error) -> Self {
+        Error { kind: ErrorKind::Io, message: format!("{what}: {e}"), line: None, column: None }
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Error { kind: ErrorKind::Internal, message: message.into(), line: None, column: None }

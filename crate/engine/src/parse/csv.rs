@@ -94,7 +94,7 @@ pub(super) fn split_records(body: &[u8], n: usize) -> Vec<Range<usize>> {
 
 /// The end of the record starting at `i` (after its line break): the record boundaries of
 /// [`Tokenizer::record`], without the bookkeeping.
-fn skip_record(buf: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_record(buf: &[u8], mut i: usize) -> usize {
     loop {
         if buf.get(i) == Some(&b'"') {
             i += 1;
