@@ -132,7 +132,7 @@ pub fn analyze_spill<'env>(
         options.as_ref(),
         move |o, cancel| {
             let started = Instant::now();
-            if pieces.len() % 2 != 0 || pieces.iter().any(|p| !(p.fract() == 0.0 && *p >= 0.0)) {
+            if !pieces.len().is_multiple_of(2) || pieces.iter().any(|p| !(p.fract() == 0.0 && *p >= 0.0)) {
                 return Err(EngineError::options("pieces must be [start, end] pairs of byte offsets"));
             }
             let pieces: Vec<(u64, u64)> = pieces.chunks_exact(2).map(|p| (p[0] as u64, p[1] as u64)).collect();
