@@ -1,7 +1,7 @@
 // `conclude run` against the real local broker: what the workers publish is
 // exactly what analyzeNative gives, each worker through its own producer, and
 // every failure is reported, never swallowed, within a deadline.
-import { execFile, execFileSync, spawn } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,46 +9,16 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
+import { cli as runCli, type Ran } from './helpers/cli.js'
 import { BROKER, ensureBroker, readTopics, ROOT, topicCounts, uniquePrefix } from './helpers/kafka.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
 const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 const dir = mkdtempSync(join(tmpdir(), 'conclude-pipeline-'))
 
-interface Ran {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stderr: string
-  ms: number
-  report: any
-}
-
 /** Runs the CLI with an outer deadline: a hang fails the test instead of hanging it. */
 function cli(args: string[], deadlineMs: number, onSpawn?: (pid: number) => void): Promise<Ran> {
-  const reportPath = join(dir, `report-${Date.now()}-${Math.random()}.json`)
-  const withReport = args[0] === 'run' ? [...args, '--report', reportPath] : args
-  const start = performance.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...withReport], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    child.stdout.resume()
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`conclude ${args.join(' ')} did not finish within ${deadlineMs} ms; stderr:\n${stderr}`))
-    }, deadlineMs)
-    onSpawn?.(child.pid!)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      let report: any
-      try {
-        report = JSON.parse(readFileSync(reportPath, 'utf8'))
-      } catch {
-        report = undefined
-      }
-      resolve({ code, signal, stderr, ms: performance.now() - start, report })
-    })
-  })
+  return runCli(args, deadlineMs, { reportDir: dir, onSpawn })
 }
 
 function gen(name: string, series: number, points: number, seed: number): string {

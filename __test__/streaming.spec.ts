@@ -4,7 +4,6 @@
 // stdin), bad lines are named and counted by the input's own line numbers, and
 // the temporary files go away on success, failure, SIGINT and SIGTERM.
 // `analyzeStream` gives the same set from a Readable.
-import { spawn } from 'node:child_process'
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,9 +13,8 @@ import test from 'ava'
 
 import { analyzeNative } from '../index.js'
 import { analyzeStream } from '../src/stream.js'
-import { ROOT } from './helpers/kafka.js'
+import { cli as runCli, type Ran } from './helpers/cli.js'
 
-const CLI = join(ROOT, 'dist', 'cli.js')
 const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 const dir = mkdtempSync(join(tmpdir(), 'conclude-streaming-'))
 
@@ -63,38 +61,8 @@ function published(out: string, input: string): string[] {
   ).sort()
 }
 
-interface Ran {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stderr: string
-  report: any
-}
-
-/** Runs the CLI with an outer deadline; `stdin` is piped in if given. */
 function cli(args: string[], deadlineMs: number, stdin?: string, onSpawn?: (pid: number) => void): Promise<Ran> {
-  const reportPath = join(dir, `report-${Date.now()}-${Math.random()}.json`)
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--report', reportPath], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    onSpawn?.(child.pid!)
-    if (stdin !== undefined) child.stdin.end(stdin)
-    else child.stdin.end()
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`conclude ${args.join(' ')} did not finish within ${deadlineMs} ms; stderr:\n${stderr}`))
-    }, deadlineMs)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      let report: any
-      try {
-        report = JSON.parse(readFileSync(reportPath, 'utf8'))
-      } catch {
-        report = undefined
-      }
-      resolve({ code, signal, stderr, report })
-    })
-  })
+  return runCli(args, deadlineMs, { reportDir: dir, stdin, onSpawn })
 }
 
 function freshDir(name: string): string {

@@ -193,25 +193,16 @@ where
     W: FnOnce(Analysis) -> std::result::Result<P, EngineError> + Send + 'static,
     F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
 {
-    // Any error before the job starts rejects the promise.
-    let start = move || -> Result<PromiseRaw<'env, T>> {
-        let bytes = input::hold(env, &input)?;
-        let Job { engine_opts, cancel, pool } = Job::prepare(env, options.as_ref())?;
-        let (deferred, promise) = env.create_deferred::<T, _>()?;
-        pool.spawn(move || {
-            let result = guarded(|| engine::analyze(&bytes, &engine_opts, &cancel).and_then(work));
-            deferred.resolve(move |env| {
-                // The input reference is released here, on the JS thread.
-                drop(bytes);
-                match result {
-                    Ok(output) => finish(output, &env, cancel),
-                    Err(e) => Err(js_error(&env, e)),
-                }
-            });
-        });
-        Ok(PromiseRaw::new(env.raw(), promise.raw()))
-    };
-    start().or_else(|e| PromiseRaw::reject(env, e))
+    match input::hold(env, &input) {
+        Ok(bytes) => Job::spawn(
+            env,
+            options.as_ref(),
+            bytes,
+            |bytes, o, cancel| engine::analyze(bytes, o, cancel).and_then(work),
+            finish,
+        ),
+        Err(e) => PromiseRaw::reject(env, e),
+    }
 }
 
 /// What a job on the pool needs: the engine options, the cancel flag its
@@ -238,25 +229,34 @@ impl Job {
     }
 
     /// Runs `work` on the pool (panics caught) and settles the promise with `finish`'s value,
-    /// made on the JS thread. Errors before the job starts reject the promise.
-    pub(crate) fn spawn<'env, P, T, W, F>(
+    /// made on the JS thread. `held` (e.g. a reference to the input) is lent to `work` and
+    /// released on the JS thread. Errors before the job starts reject the promise.
+    pub(crate) fn spawn<'env, H, P, T, W, F>(
         env: &'env Env,
         options: Option<&Object>,
+        held: H,
         work: W,
         finish: F,
     ) -> Result<PromiseRaw<'env, T>>
     where
+        H: Send + 'static,
         P: Send + 'static,
         T: ToNapiValue + 'static,
-        W: FnOnce(&conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError> + Send + 'static,
-        F: FnOnce(P) -> Result<T> + Send + 'static,
+        W: FnOnce(&H, &conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError> + Send + 'static,
+        F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
     {
         let start = || -> Result<PromiseRaw<'env, T>> {
             let Job { engine_opts, cancel, pool } = Job::prepare(env, options)?;
             let (deferred, promise) = env.create_deferred::<T, _>()?;
             pool.spawn(move || {
-                let result = guarded(|| work(&engine_opts, &cancel));
-                deferred.resolve(move |env| result.map_err(|e| js_error(&env, e)).and_then(finish));
+                let result = guarded(|| work(&held, &engine_opts, &cancel));
+                deferred.resolve(move |env| {
+                    drop(held);
+                    match result {
+                        Ok(output) => finish(output, &env, cancel),
+                        Err(e) => Err(js_error(&env, e)),
+                    }
+                });
             });
             Ok(PromiseRaw::new(env.raw(), promise.raw()))
         };

@@ -74,7 +74,8 @@ pub fn spill_input<'env>(
     Job::spawn(
         env,
         options.as_ref(),
-        move |o, cancel| {
+        (),
+        move |_, o, cancel| {
             let chunk_bytes = positive("chunkBytes", chunk_bytes)?;
             let partition_points = positive("partitionPoints", partition_points)?;
             let mut input =
@@ -94,7 +95,7 @@ pub fn spill_input<'env>(
             };
             spill::spill(&mut input, &mut BufWriter::with_capacity(1 << 20, out), &options, cancel)
         },
-        |r| {
+        |r, _, _| {
             Ok(SpillResult {
                 partitions: r.partitions as u32,
                 chunks: r.chunks as u32,
@@ -130,7 +131,8 @@ pub fn analyze_spill<'env>(
     Job::spawn(
         env,
         options.as_ref(),
-        move |o, cancel| {
+        (),
+        move |_, o, cancel| {
             let started = Instant::now();
             if !pieces.len().is_multiple_of(2) || pieces.iter().any(|p| !(p.fract() == 0.0 && *p >= 0.0)) {
                 return Err(EngineError::options("pieces must be [start, end] pairs of byte offsets"));
@@ -140,6 +142,6 @@ pub fn analyze_spill<'env>(
             let unit = spill::read_unit(&file, &pieces)?;
             messages(engine::analyze_batch(unit, started, o, cancel)?, &batch)
         },
-        |m| Ok(MessageBatch::from(m)),
+        |m, _, _| Ok(MessageBatch::from(m)),
     )
 }
