@@ -93,6 +93,13 @@ export interface AnalyzeOptions {
 }
 
 /**
+ * Analyses a unit of whole partitions of a spill file (`pieces`: `[start, end]` byte ranges
+ * back to back, in input order) into ready-to-send messages, as `analyzeToMessages` does with
+ * a batch. The spill file is read here, on the pool: no unit bytes pass through JS.
+ */
+export declare function analyzeSpill(spillPath: string, pieces: Float64Array, messageOptions: MessageOptions, options?: AnalyzeOptions): Promise<MessageBatch>
+
+/**
  * Like `analyze`, but returns ready-to-send Kafka messages (JSON values with
  * `category`, `series`, the fields, `batch` and `version`; the series as key).
  */
@@ -201,6 +208,46 @@ export interface SeriesColumns {
   ts: Float64Array | BigInt64Array | number[]
   /** Values; `NaN` (or `null` in an array) is a missing value. */
   values: Float64Array | Array<number | null>
+}
+
+/**
+ * Parses the file at `inputPath` chunk by chunk (validating it as a whole parse does: errors
+ * carry the file's own `line` and `column`) and writes its points to a new file `spillPath`,
+ * hash-partitioned by series. Only `format`, `onBadLine`, `threads` and `signal` of `options`
+ * matter here.
+ */
+export declare function spillInput(inputPath: string, spillPath: string, spill: SpillOptions, options?: AnalyzeOptions): Promise<SpillResult>
+
+/** How `spillInput` reads and partitions an input. */
+export interface SpillOptions {
+  /** Bytes read per chunk; a chunk ends at its last whole line (CSV: record). */
+  chunkBytes: number
+  /** Target points per partition (the count of partitions follows from it and the input's size). */
+  partitionPoints: number
+}
+
+/** What `spillInput` wrote, and what parsing the input found. */
+export interface SpillResult {
+  partitions: number
+  chunks: number
+  /**
+   * `offsets[c * (partitions + 1) + p]`: where partition `p` of chunk `c` begins in the spill
+   * file (`p = partitions`: where the chunk ends).
+   */
+  offsets: Float64Array
+  /** Points per partition. */
+  partitionPoints: Float64Array
+  /** Accepted points. */
+  points: number
+  /** Distinct series. */
+  series: number
+  lines: number
+  /** Lines skipped under `onBadLine: 'skip'`. */
+  badLines: number
+  /** The first (up to 20) skipped line numbers, 1-based. */
+  badLineNumbers: Array<number>
+  /** Bytes written to the spill file. */
+  bytes: number
 }
 
 /** How `splitUnits` sizes units. */

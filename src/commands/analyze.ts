@@ -1,49 +1,46 @@
-// `conclude analyze <file|->`: one batch in, the AnalysisResult out as JSON.
-import { readFile, stat } from 'node:fs/promises'
+// `conclude analyze <file|->`: one input of any size in, the AnalysisResult out as JSON.
 import { parseArgs } from 'node:util'
 
-import { analyze } from '../../index.js'
-import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, UsageError } from './args.js'
+import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
+import { analyzeStream, type Conclusion } from '../stream.js'
+import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, UsageError } from './args.js'
 
 export const HELP = `Usage: conclude analyze <file|-> [options]
 
-Analyses one batch (NDJSON or CSV) and prints the result as JSON.
+Analyses one batch (NDJSON or CSV) of any size and prints the result as JSON.
+The input is read in bounded memory (partitioned by series into temporary
+files); series are listed in order of first appearance when the input fits in
+one unit of --memory, else in that order within each partition of series.
 
-${ANALYSIS_HELP}  --pretty                   indent the JSON
+${ANALYSIS_HELP}  --memory SIZE              memory to stay near (k/m/g; default 1g)
+  --tmp-dir DIR              where temporary files go (default the OS temp folder)
+  --pretty                   indent the JSON
 `
-
-/** An input larger than one Buffer can hold (Node: 2 GiB). */
-export class InputTooLargeError extends Error {
-  readonly code = 'ERR_CONCLUDE_INPUT_TOO_LARGE'
-  constructor(readonly path: string, readonly bytes: number) {
-    super(
-      `${path} is ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB): conclude analyze reads its input whole, and Node holds at most 2 GiB in one buffer; ` +
-        `split the file (whole series per file) and analyse the parts`,
-    )
-    this.name = 'InputTooLargeError'
-  }
-}
-
-export async function readInput(path: string): Promise<Buffer> {
-  if (path !== '-') {
-    return readFile(path).catch(async (e: NodeJS.ErrnoException) => {
-      if (e?.code !== 'ERR_FS_FILE_TOO_LARGE') throw e
-      throw new InputTooLargeError(path, (await stat(path)).size)
-    })
-  }
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...ANALYSIS_FLAGS, pretty: { type: 'boolean', default: false } },
+    options: { ...ANALYSIS_FLAGS, pretty: { type: 'boolean', default: false }, memory: { type: 'string' }, 'tmp-dir': { type: 'string' } },
   })
   if (positionals.length !== 1) throw new UsageError(`expected one input file (or - for stdin), got ${positionals.length}`)
-  const result = await analyze(await readInput(positionals[0]!), analysisOptions(values))
-  process.stdout.write(JSON.stringify(result, null, values.pretty ? 2 : undefined) + '\n')
+  const started = performance.now()
+  const path = positionals[0]!
+  const result: Record<Conclusion['category'], object[]> = { summary: [], anomaly: [], changepoint: [], trend: [] }
+  const conclusions = analyzeStream(path === '-' ? process.stdin : path, {
+    ...analysisOptions(values),
+    memory: bytes('memory', values.memory, 256 << 10) ?? DEFAULT_MEMORY_BYTES,
+    tmpDir: values['tmp-dir'],
+    // Units as large as the memory allows: the fewer, the closer to the input's order.
+    unitPoints: Number.MAX_SAFE_INTEGER,
+  })
+  let next = await conclusions.next()
+  for (; !next.done; next = await conclusions.next()) {
+    const { category, ...fields } = next.value
+    result[category].push(fields)
+  }
+  const stats = { ...next.value, totalMs: performance.now() - started }
+  process.stdout.write(JSON.stringify({ ...result, stats }, null, values.pretty ? 2 : undefined) + '\n')
   return 0
 }
+

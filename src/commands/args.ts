@@ -4,6 +4,18 @@ export class UsageError extends Error {
   readonly code = 'ERR_CONCLUDE_USAGE'
 }
 
+/** A byte size: digits with an optional k, m or g suffix (powers of 1024), at least `min`. */
+export function bytes(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d+)([kmg]?)$/i.exec(value.trim())
+  const scale = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[(m?.[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g']
+  const n = m ? Number(m[1]) * scale : NaN
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be a size of at least ${min} bytes (digits, optionally with k, m or g), got '${value}'`)
+  }
+  return n
+}
+
 export function int(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)

@@ -11,16 +11,17 @@ import { runGroup, type GroupRunReport } from '../run/group.js'
 import { progressMode } from '../run/progress.js'
 import { run, type RunReport } from '../run/primary.js'
 import type { SinkSpec } from '../run/protocol.js'
-import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, int, oneOf, UsageError } from './args.js'
+import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, int, oneOf, UsageError } from './args.js'
+import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092'
 
 export const HELP = `Usage: conclude run <files...|-> [options]
        conclude run --source kafka --topic T --group G [options]
 
-Splits the input into units of whole series, analyses them in --workers
-processes and publishes the conclusions, each worker through its own Kafka
-producer. Exits 0 only when every unit's conclusions were acknowledged.
+Partitions each input by series into a spill file (bounded memory, any input
+size), analyses units of whole series in --workers processes and publishes
+the conclusions, each worker through its own Kafka producer. Exits 0 only when every unit's conclusions were acknowledged.
 
 With --source kafka, every message of topic T is a batch (NDJSON or CSV) and
 each of the --workers processes is a member of consumer group G, with its own
@@ -61,6 +62,10 @@ and --transaction-timeout <= transaction.max.timeout.ms.
   --compression none|gzip    produce compression (default none)
   --out DIR                  folder of the file sink (NDJSON per topic)
   --unit-points N            target points per unit (default 200000)
+  --memory SIZE              what all processes together should stay near (k/m/g; default 1g):
+                             sizes the chunks read, the partitions and the units
+  --tmp-dir DIR              where the run's spill files go (default the OS temp folder);
+                             removed at the end, on failure and on SIGINT/SIGTERM
   --attempts N               delivery attempts per unit (default 5)
   --retry-backoff MS         wait before a unit's 2nd attempt, doubled each time (default 1000)
   --connect-timeout MS       deadline of a producer connect (default ${PRODUCER_DEFAULTS.connectTimeoutMs})
@@ -195,6 +200,8 @@ export async function main(argv: string[]): Promise<number> {
       compression: { type: 'string' },
       out: { type: 'string' },
       'unit-points': { type: 'string' },
+      memory: { type: 'string' },
+      'tmp-dir': { type: 'string' },
       attempts: { type: 'string' },
       'retry-backoff': { type: 'string' },
       'connect-timeout': { type: 'string' },
@@ -257,6 +264,8 @@ export async function main(argv: string[]): Promise<number> {
     sink,
     analysis,
     unitPoints: int('unit-points', v['unit-points'], 1) ?? 200_000,
+    memoryBytes: bytes('memory', v.memory, 256 << 10) ?? DEFAULT_MEMORY_BYTES,
+    tmpDir: v['tmp-dir'],
     attempts: int('attempts', v.attempts, 1, 100) ?? 5,
     retryBackoffMs: int('retry-backoff', v['retry-backoff'], 0, 60_000) ?? 1_000,
     inFlightPerWorker: 2,

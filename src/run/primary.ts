@@ -1,19 +1,21 @@
 // The primary process of `conclude run`: plans units that keep every series
-// whole, spawns worker processes, hands units out, restarts workers that die
+// whole (each input partitioned by series into a spill file, ./input), spawns worker processes, hands units out, restarts workers that die
 // and gives their unfinished units to others, and reports truthfully: a unit
 // counts as delivered only when its worker says the sink acknowledged it.
 // The primary itself never creates a Kafka producer.
 import { fork, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 
-import { splitUnits, type AnalyzeOptions } from '../../index.js'
+import type { AnalyzeOptions } from '../../index.js'
 import { reachBrokers } from '../kafka/broker-config.js'
 import { currentProcessProducer } from '../kafka/producer.js'
 import { writeStdout } from '../sink/file.js'
 import { CATEGORIES, type Category } from '../kafka/topics.js'
 import { errorText } from '../error-text.js'
+import { budget } from './input/budget.js'
+import { spill, unitsOf, type SpilledUnit } from './input/spill-plan.js'
+import { TempDir } from './input/temp-dir.js'
 import { sendToWorker } from './ipc.js'
 import { progressReporter, type ProgressMode } from './progress.js'
 import type { FromWorker, SinkSpec, ToWorker } from './protocol.js'
@@ -28,6 +30,10 @@ export interface RunOptions {
   analysis: AnalyzeOptions
   /** Target points per unit (a series is never split, so a unit may exceed it). */
   unitPoints: number
+  /** What all processes of the run should stay near, in bytes: sizes chunks, partitions and units. */
+  memoryBytes: number
+  /** Where the run's temporary directory goes (default os.tmpdir()). */
+  tmpDir?: string
   /** Delivery attempts per unit before it is reported undelivered. */
   attempts: number
   /** Wait before the second attempt of a unit; doubled for each further one (at most 30 s). */
@@ -96,10 +102,7 @@ export interface RunReport {
   interrupted?: NodeJS.Signals
 }
 
-interface Unit {
-  id: string
-  file: string
-  data: Buffer
+interface Unit extends SpilledUnit {
   attempts: number
   lastError?: string
   /** Messages the current attempt may have written (its produce requests sent so far). */
@@ -122,57 +125,72 @@ interface Slot {
 
 const WORKER_JS = join(__dirname, 'worker.js')
 
-async function readInput(path: string): Promise<Buffer> {
-  if (path !== '-') return readFile(path)
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
-
-/** Splits every input into units; a file that fails to parse (policy 'fail') contributes none. */
-async function plan(o: RunOptions): Promise<{ units: Unit[]; files: FileReport[] }> {
+/**
+ * Partitions every input into a spill file under `tmp` and cuts it into units;
+ * a file that fails to parse (policy 'fail') or to read contributes none. A
+ * signal meanwhile stops the planning: no unit is started then.
+ */
+async function plan(o: RunOptions, tmp: TempDir): Promise<{ units: Unit[]; files: FileReport[]; interrupted?: NodeJS.Signals }> {
   const units: Unit[] = []
   const files: FileReport[] = []
   const seen = new Map<string, number>()
-  for (const file of o.inputs) {
-    const name = file === '-' ? 'stdin' : file
-    // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
-    const times = (seen.get(name) ?? 0) + 1
-    seen.set(name, times)
-    const label = times === 1 ? name : `${name}(${times})`
-    try {
-      const input = await readInput(file)
-      const split = splitUnits(input, { targetPoints: o.unitPoints }, o.analysis)
-      split.units.forEach((data, k) => units.push({ id: `${label}#${k}`, file: name, data, attempts: 0, mayHaveWritten: 0, requests: 0 }))
-      files.push({
-        file: name,
-        units: split.units.length,
-        points: split.points,
-        series: split.series,
-        badLines: split.badLines,
-        badLineNumbers: split.badLineNumbers,
-      })
-      if (split.badLines > 0) {
-        o.log(`${name}: skipped ${split.badLines} bad line(s) (first: ${split.badLineNumbers.slice(0, 5).join(', ')})`)
-      }
-    } catch (e) {
-      const err = e as { line?: number; column?: number }
-      const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
-      const message = `${where}: ${errorText(e)}`
-      o.log(message)
-      files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
-    }
+  const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
+  const stop = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal
+    stop.abort()
   }
-  return { units, files }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    for (const [index, file] of o.inputs.entries()) {
+      if (interrupted) break
+      const name = file === '-' ? 'stdin' : file
+      // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
+      const times = (seen.get(name) ?? 0) + 1
+      seen.set(name, times)
+      const label = times === 1 ? name : `${name}(${times})`
+      try {
+        const spilled = await spill(file, index, tmp, b, o.analysis, stop.signal)
+        const r = spilled.result
+        const fileUnits = unitsOf({ file: name, label, ...spilled }, b)
+        fileUnits.forEach((u) => units.push({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 }))
+        files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers })
+        if (r.badLines > 0) {
+          o.log(`${name}: skipped ${r.badLines} bad line(s) (first: ${r.badLineNumbers.slice(0, 5).join(', ')})`)
+        }
+        const over = fileUnits.filter((u) => u.points > b.unitMaxPoints)
+        if (over.length) {
+          const largest = Math.max(...over.map((u) => u.points))
+          o.log(`${name}: ${over.length} unit(s) exceed the --memory budget of ${b.unitMaxPoints} points per unit (largest ${largest}): a series is never split, so each is analysed whole`)
+        }
+      } catch (e) {
+        if (interrupted) break
+        const err = e as { line?: number; column?: number }
+        const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
+        const message = `${where}: ${errorText(e)}`
+        o.log(message)
+        files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  if (interrupted) o.log(`${interrupted} while reading the input: no unit started`)
+  return { units, files, interrupted }
 }
 
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = performance.now()
+  const tmp = new TempDir(o.tmpDir)
   // A broker never reached fails the run within the connect deadline, instead of every unit
   // waiting out its attempts and back-offs. Asked while the inputs are read.
   const sink = o.sink
   const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : undefined
-  const { units, files } = await plan(o)
+  const planned = await plan(o, tmp)
+  const { units, files } = planned
   const unreachable = await reached
   const cores = availableParallelism()
   const workerCount = Math.max(1, Math.min(o.workers, units.length || 1))
@@ -188,8 +206,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const reports: WorkerReport[] = []
   let restarts = 0
   let maybeDuplicated = 0
-  let interrupted: NodeJS.Signals | undefined
-  let stopping = false
+  let interrupted: NodeJS.Signals | undefined = planned.interrupted
+  let stopping = interrupted !== undefined
 
   const settled = () => delivered.size + undelivered.length === units.length
 
@@ -235,7 +253,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
         slot.inFlight.set(unit.id, { unit, since: performance.now() })
         slot.report.attempts++
         // A worker that just died: its exit handler retries the unit with the others it had.
-        sendToWorker(slot.child, { type: 'unit', id: unit.id, data: unit.data } satisfies ToWorker)
+        sendToWorker(slot.child, { type: 'unit', id: unit.id, spill: unit.spill, pieces: unit.pieces } satisfies ToWorker)
       }
     }
     if (queue.length && slots.size === 0) {
@@ -390,12 +408,16 @@ export async function run(o: RunOptions): Promise<RunReport> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
+  if (planned.interrupted) {
+    for (const unit of units) undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${planned.interrupted}` })
+    check()
+  }
   try {
-    if (unreachable && units.length) {
+    if (unreachable && units.length && !stopping) {
       const error = errorText(unreachable)
       o.log(error)
       for (const unit of queue.splice(0)) undelivered.push({ unit: unit.id, file: unit.file, error })
-    } else if (units.length) {
+    } else if (units.length && !stopping) {
       for (let i = 0; i < workerCount; i++) spawnWorker()
       dispatch()
       await allSettled
@@ -412,6 +434,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
     progress.stop()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    tmp.remove()
   }
 
   const elapsedMs = performance.now() - started

@@ -1,5 +1,5 @@
 // Messages between the primary and its worker processes (IPC, 'advanced'
-// serialization so unit bytes travel as binary).
+// serialization so typed arrays travel as binary).
 import type { AnalyzeOptions } from '../../index.js'
 import type { Compression } from '../kafka/producer.js'
 
@@ -16,7 +16,8 @@ export interface WorkerConfig {
 
 export type ToWorker =
   | { type: 'config'; config: WorkerConfig }
-  | { type: 'unit'; id: string; data: Uint8Array }
+  /** A unit: byte ranges (`[start, end]` pairs) of a spill file, which the worker reads itself. */
+  | { type: 'unit'; id: string; spill: string; pieces: Float64Array }
   | { type: 'drain' }
 
 export interface WireError {

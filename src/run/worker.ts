@@ -1,7 +1,7 @@
 // A worker process: analyses the units it is sent on the engine's pool (async,
 // so the event loop stays free for the producer's I/O) and publishes them
 // through its own producer, created on first use here, in this process.
-import { analyzeToMessages } from '../../index.js'
+import { analyzeSpill } from '../../index.js'
 import { closeProcessProducer, currentProcessProducer } from '../kafka/producer.js'
 import { KafkaSink, MessageTooLargeError } from '../sink/kafka.js'
 import { FileSink, StdoutSink } from '../sink/file.js'
@@ -53,13 +53,12 @@ let sink: SinkWriter | undefined
 const inFlight = new Set<Promise<void>>()
 let draining = false
 
-async function handleUnit(id: string, data: Uint8Array): Promise<void> {
+async function handleUnit(id: string, spill: string, pieces: Float64Array): Promise<void> {
   const started = performance.now()
   let batch
   try {
-    // Units are NDJSON written by splitUnits from already validated input,
-    // whatever the format of the original file.
-    batch = await analyzeToMessages(data, { batch: id }, { ...config!.analysis, format: 'ndjson', onBadLine: 'fail' })
+    // Whole partitions of a spill file the primary wrote from validated input: read here, on the pool.
+    batch = await analyzeSpill(spill, pieces, { batch: id }, config!.analysis)
   } catch (e) {
     send({ type: 'failed', id, error: wire(e), stage: 'analyze' })
     return
@@ -116,7 +115,7 @@ process.on('message', (m: ToWorker) => {
         send({ type: 'failed', id: m.id, error: { message: 'worker is draining' }, stage: 'analyze' })
         break
       }
-      const p = handleUnit(m.id, m.data).finally(() => inFlight.delete(p))
+      const p = handleUnit(m.id, m.spill, m.pieces).finally(() => inFlight.delete(p))
       inFlight.add(p)
       break
     }

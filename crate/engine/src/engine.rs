@@ -127,8 +127,9 @@ pub fn analyze_columns(entries: Vec<SeriesColumns>, options: &Options, cancel: &
 }
 
 /// Builds the batch with `build` and analyses it, both on this process's pool: the one path
-/// after parsing, whatever the input.
-fn analyze_batch(
+/// after parsing, whatever the input (text, columns, a unit read back from spill files,
+/// [`crate::spill`]). Never panics, like [`analyze`].
+pub fn analyze_batch(
     build: impl FnOnce() -> Result<Batch, Error> + Send,
     options: &Options,
     cancel: &AtomicBool,

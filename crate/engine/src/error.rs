@@ -13,6 +13,8 @@ pub enum ErrorKind {
     Columns,
     /// The work was cancelled through an AbortSignal (`ABORT_ERR`, as Node's own).
     Aborted,
+    /// Reading the input or a temporary file failed (`ERR_CONCLUDE_IO`).
+    Io,
     /// A bug: a panic caught at the boundary (`ERR_CONCLUDE_INTERNAL`).
     Internal,
 }
@@ -24,6 +26,7 @@ impl ErrorKind {
             ErrorKind::Options => "ERR_CONCLUDE_OPTIONS",
             ErrorKind::Columns => "ERR_CONCLUDE_COLUMNS",
             ErrorKind::Aborted => "ABORT_ERR",
+            ErrorKind::Io => "ERR_CONCLUDE_IO",
             ErrorKind::Internal => "ERR_CONCLUDE_INTERNAL",
         }
     }
@@ -82,6 +85,10 @@ impl Error {
             column: None,
             place: None,
         }
+    }
+    /// An I/O failure: `what` names the file and the operation.
+    pub fn io(what: impl fmt::Display, e: &std::io::Error) -> Self {
+        Error { kind: ErrorKind::Io, message: format!("{what}: {e}"), line: None, column: None, place: None }
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Error { kind: ErrorKind::Internal, message: message.into(), line: None, column: None, place: None }

@@ -25,6 +25,7 @@ pub mod output;
 pub mod parse;
 pub mod pool;
 pub mod select;
+pub mod spill;
 pub mod split;
 pub mod summary;
 pub mod trend;

@@ -14,7 +14,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rayon::{ThreadPool, ThreadPoolBuilder};
+pub use rayon::ThreadPool;
+use rayon::ThreadPoolBuilder;
 
 use crate::error::Error;
 use crate::options::MAX_THREADS;

@@ -15,6 +15,7 @@ mod columns;
 mod convert;
 mod deliver;
 mod input;
+mod spill;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +29,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 pub use convert::*;
+pub use spill::*;
 
 /// The engine's version, stamped on Kafka messages.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -179,14 +181,14 @@ pub struct MessageBatch {
 }
 
 /// The messages as Rust data: serialized on the pool, not on the JS thread.
-struct Messages {
+pub(crate) struct Messages {
     data: Vec<u8>,
     index: Vec<u32>,
     counts: Vec<u32>,
     stats: AnalysisStats,
 }
 
-fn messages(analysis: Analysis, batch: &str) -> std::result::Result<Messages, EngineError> {
+pub(crate) fn messages(analysis: Analysis, batch: &str) -> std::result::Result<Messages, EngineError> {
     let m = output::messages(&analysis, Provenance { batch, version: VERSION })?;
     let mut counts = vec![0u32; 4];
     for chunk in m.index.chunks_exact(output::MESSAGE_FIELDS) {
@@ -264,10 +266,29 @@ where
     W: FnOnce(Analysis) -> std::result::Result<P, EngineError> + Send + 'static,
     F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
 {
-    // Any error before the job starts rejects the promise.
-    let start = move || -> Result<PromiseRaw<'env, T>> {
-        let mut held = hold(env)?;
-        let opts = convert::read_options(env, options.as_ref())?;
+    match hold(env) {
+        Ok(held) => Job::spawn(
+            env,
+            options.as_ref(),
+            held,
+            |held, o, cancel| held.analyze(o, cancel).and_then(work),
+            finish,
+        ),
+        Err(e) => PromiseRaw::reject(env, e),
+    }
+}
+
+/// What a job on the pool needs: the engine options, the cancel flag its
+/// `signal` sets, the pool. Must run on the JS thread.
+pub(crate) struct Job {
+    pub engine_opts: conclude_engine::Options,
+    pub cancel: Arc<AtomicBool>,
+    pub pool: Arc<pool::ThreadPool>,
+}
+
+impl Job {
+    pub(crate) fn prepare(env: &Env, options: Option<&Unknown>) -> Result<Job> {
+        let opts = convert::read_options(env, options)?;
         let cancel = Arc::new(AtomicBool::new(false));
         if let Some(signal) = &opts.signal {
             if signal.aborted {
@@ -277,22 +298,46 @@ where
             signal.signal.on_abort(move || flag.store(true, Ordering::Relaxed));
         }
         let pool = pool::get(opts.engine.threads).map_err(|e| js_error(env, e))?;
-        let (deferred, promise) = env.create_deferred::<T, _>()?;
-        let engine_opts = opts.engine;
-        pool.spawn(move || {
-            let result = guarded(|| held.analyze(&engine_opts, &cancel).and_then(work));
-            deferred.resolve(move |env| {
-                // The input reference is released here, on the JS thread.
-                drop(held);
-                match result {
-                    Ok(output) => finish(output, &env, cancel),
-                    Err(e) => Err(js_error(&env, e)),
-                }
+        Ok(Job { engine_opts: opts.engine, cancel, pool })
+    }
+
+    /// Runs `work` on the pool (panics caught) and settles the promise with `finish`'s value,
+    /// made on the JS thread. `held` (e.g. a reference to the input) is lent to `work` and
+    /// released on the JS thread. Errors before the job starts reject the promise.
+    pub(crate) fn spawn<'env, H, P, T, W, F>(
+        env: &'env Env,
+        options: Option<&Unknown>,
+        held: H,
+        work: W,
+        finish: F,
+    ) -> Result<PromiseRaw<'env, T>>
+    where
+        H: Send + 'static,
+        P: Send + 'static,
+        T: ToNapiValue + 'static,
+        W: FnOnce(&mut H, &conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError> + Send + 'static,
+        F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
+    {
+        // Any error before the job starts rejects the promise.
+        let start = || -> Result<PromiseRaw<'env, T>> {
+            let Job { engine_opts, cancel, pool } = Job::prepare(env, options)?;
+            let (deferred, promise) = env.create_deferred::<T, _>()?;
+            pool.spawn(move || {
+                let mut held = held;
+                let result = guarded(|| work(&mut held, &engine_opts, &cancel));
+                deferred.resolve(move |env| {
+                    // The input reference is released here, on the JS thread.
+                    drop(held);
+                    match result {
+                        Ok(output) => finish(output, &env, cancel),
+                        Err(e) => Err(js_error(&env, e)),
+                    }
+                });
             });
-        });
-        Ok(PromiseRaw::new(env.raw(), promise.raw()))
-    };
-    start().or_else(|e| PromiseRaw::reject(env, e))
+            Ok(PromiseRaw::new(env.raw(), promise.raw()))
+        };
+        start().or_else(|e| PromiseRaw::reject(env, e))
+    }
 }
 
 // The TS shape only: read by `convert::read_split_options`.

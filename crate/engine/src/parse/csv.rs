@@ -99,7 +99,7 @@ pub(super) fn split_records(body: &[u8], n: usize) -> Vec<Range<usize>> {
 
 /// The end of the record starting at `i` (after its line break): the record boundaries of
 /// [`Tokenizer::record`], without the bookkeeping.
-fn skip_record(buf: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_record(buf: &[u8], mut i: usize) -> usize {
     // After a broken quoted field the next record starts on the line after its opening quote.
     let resync = |open: usize| find_byte(buf, open, b'\n').map_or(buf.len(), |p| p + 1);
     loop {

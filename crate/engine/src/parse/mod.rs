@@ -117,6 +117,47 @@ pub(crate) fn parse_with(
     Ok(groups.into_batch(bad, plan.parallel(input.len())))
 }
 
+/// The length of the longest prefix of `buf` made of whole lines (CSV: whole records, quotes
+/// followed), so that a stream cut there parses like the whole ([`crate::spill`]): 0 when no
+/// line ends inside `buf`. A CSV record reaching the very end of `buf` counts as unfinished even
+/// when `buf` ends with a line break (it may be a quoted field still open).
+pub(crate) fn whole_lines_len(buf: &[u8], format: Format) -> usize {
+    let last_line_end = || buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    if format == Format::Ndjson || find_byte(buf, 0, b'"').is_none() {
+        return last_line_end();
+    }
+    let (mut i, mut end) = (0, 0);
+    while i < buf.len() {
+        let next = csv::skip_record(buf, i);
+        if next >= buf.len() {
+            break;
+        }
+        end = next;
+        i = next;
+    }
+    end
+}
+
+/// The end of the CSV header record of `body` (after any blank lines before it; `body` starts
+/// at the input's start, BOM removed), or `None` if it does not end inside `body`.
+pub(crate) fn csv_header_end(body: &[u8]) -> Option<usize> {
+    let first = body.iter().position(|&b| !is_blank(b))?;
+    let line_start = body[..first].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let end = csv::skip_record(body, line_start);
+    (end < body.len()).then_some(end)
+}
+
+/// Strips the UTF-8 byte order mark, if `input` starts with one.
+pub(crate) fn strip_bom(input: &[u8]) -> &[u8] {
+    input.strip_prefix(BOM).unwrap_or(input)
+}
+
+/// The format of an input from its first non-blank byte (BOM removed): `None` if all blank.
+pub(crate) fn detect_format(body: &[u8]) -> Option<Format> {
+    let first = body.iter().position(|&b| !is_blank(b))?;
+    Some(if body[first] == b'{' { Format::Ndjson } else { Format::Csv })
+}
+
 /// Whitespace a blank line may consist of (and that may surround a buffer).
 #[inline]
 fn is_blank(b: u8) -> bool {

@@ -1,0 +1,179 @@
+// Streaming input: `conclude run` partitions each input by series into spill
+// files in bounded memory; the conclusions are the same set analyzeNative gives
+// for each whole input (interleaved series, CSV and NDJSON, several files,
+// stdin), bad lines are named and counted by the input's own line numbers, and
+// the temporary files go away on success, failure, SIGINT and SIGTERM.
+// `analyzeStream` gives the same set from a Readable.
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+
+import test from 'ava'
+
+import { analyzeNative } from '../index.js'
+import { analyzeStream } from '../src/stream.js'
+import { cli as runCli, type Ran } from './helpers/cli.js'
+
+const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+const dir = mkdtempSync(join(tmpdir(), 'conclude-streaming-'))
+
+/**
+ * Time-major points (every series at each timestamp, as real exports are),
+ * some timestamps out of order and repeated, missing values, a level shift.
+ */
+function interleaved(format: 'ndjson' | 'csv', series: number, points: number, seed: number): string {
+  let x = seed
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const lines: string[] = format === 'csv' ? ['series,ts,value'] : []
+  for (let t = 0; t < points; t++) {
+    for (let s = 0; s < series; s++) {
+      const ts = s % 3 === 1 ? points - t : s % 3 === 2 ? Math.floor(t / 3) : t
+      const v = rand() < 0.02 ? null : (t > points / 2 ? 10 : 0) + s + rand() + (rand() < 0.01 ? 50 : 0)
+      const id = `host-${s}${'x'.repeat(s % 4)}`
+      lines.push(format === 'csv' ? `${id},${ts},${v ?? ''}` : JSON.stringify({ series: id, ts, value: v }))
+    }
+  }
+  return lines.join('\n') + '\n'
+}
+
+function write(name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+/** The conclusions analyzeNative gives for one whole input, as sorted `category|json` strings. */
+function expected(input: Buffer | string, options: object = {}): string[] {
+  const r = analyzeNative(Buffer.from(input), options) as any
+  return CATEGORIES.flatMap((c) => r[c].map((x: object) => `${c}|${JSON.stringify(x)}`)).sort()
+}
+
+/** The file sink's conclusions of one batch-id prefix (an input), as sorted `category|json` strings. */
+function published(out: string, input: string): string[] {
+  return CATEGORIES.flatMap((c) =>
+    readFileSync(join(out, `${c}.ndjson`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((v) => v.batch.startsWith(`${input}#`))
+      .map(({ category, batch, version, ...fields }) => `${category}|${JSON.stringify(fields)}`),
+  ).sort()
+}
+
+function cli(args: string[], deadlineMs: number, stdin?: string, onSpawn?: (pid: number) => void): Promise<Ran> {
+  return runCli(args, deadlineMs, { reportDir: dir, stdin, onSpawn })
+}
+
+function freshDir(name: string): string {
+  const path = join(dir, name)
+  mkdirSync(path, { recursive: true })
+  return path
+}
+
+test('interleaved series in NDJSON and CSV files and on stdin: the same set of conclusions as analyzeNative of each whole input', async (t) => {
+  const ndjson = interleaved('ndjson', 9, 400, 1)
+  const csv = interleaved('csv', 7, 500, 2)
+  const files = [write('mixed.ndjson', ndjson), write('mixed.csv', csv)]
+  const out = freshDir('mixed-out')
+  const tmp = freshDir('mixed-tmp')
+  // 256k of memory: 4 KiB chunks, many partitions and units, so series cross every boundary.
+  const ran = await cli(['run', ...files, '-', '--workers', '2', '--sink', 'file', '--out', out, '--memory', '256k', '--tmp-dir', tmp, '--unit-points', '600'], 120_000, ndjson)
+  t.is(ran.code, 0, ran.stderr)
+  t.true(ran.report.ok)
+  t.deepEqual(published(out, files[0]!), expected(ndjson))
+  t.deepEqual(published(out, files[1]!), expected(csv))
+  t.deepEqual(published(out, 'stdin'), expected(ndjson))
+  t.deepEqual(
+    ran.report.files.map((f: any) => [f.points, f.series]),
+    [ndjson, csv, ndjson].map((x) => [analyzeNative(Buffer.from(x)).stats.points, analyzeNative(Buffer.from(x)).stats.series]),
+  )
+  t.true(ran.report.units.total > 6, `${ran.report.units.total} units`)
+  t.deepEqual(readdirSync(tmp), [], 'the run removed its temporary directory')
+})
+
+test('bad lines: skipped and counted with the input own line numbers; under fail the file is named with its line and column', async (t) => {
+  const lines = interleaved('ndjson', 5, 300, 3).split('\n')
+  for (const at of [7, 700, 1203, 1499]) lines[at] = '{"series":"host-1","ts":12,"value":"oops"}'
+  const text = lines.join('\n')
+  const file = write('bad.ndjson', text)
+  const tmp = freshDir('bad-tmp')
+  const want = analyzeNative(Buffer.from(text), { onBadLine: 'skip' }).stats
+  const skipped = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', freshDir('bad-out'), '--memory', '256k', '--tmp-dir', tmp, '--on-bad-line', 'skip'], 60_000)
+  t.is(skipped.code, 0, skipped.stderr)
+  t.is(skipped.report.files[0].badLines, want.badLines)
+  t.deepEqual(skipped.report.files[0].badLineNumbers, want.badLineNumbers)
+  t.deepEqual(skipped.report.files[0].badLineNumbers, [8, 701, 1204, 1500])
+
+  const error = t.throws(() => analyzeNative(Buffer.from(text))) as any
+  const failed = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', freshDir('bad-out2'), '--memory', '256k', '--tmp-dir', tmp], 60_000)
+  t.is(failed.code, 1)
+  t.true(failed.report.files[0].error.startsWith(`${file}:${error.line}:${error.column}: ERR_CONCLUDE_PARSE`), failed.report.files[0].error)
+  t.deepEqual(readdirSync(tmp), [], 'removed after a failed run too')
+})
+
+test('a run that fails to deliver removes its temporary directory', async (t) => {
+  const file = write('nobroker.ndjson', interleaved('ndjson', 3, 200, 4))
+  const tmp = freshDir('nobroker-tmp')
+  const ran = await cli(['run', file, '--workers', '1', '--brokers', '127.0.0.1:1', '--connect-timeout', '500', '--attempts', '1', '--tmp-dir', tmp], 60_000)
+  t.is(ran.code, 1, ran.stderr)
+  t.deepEqual(readdirSync(tmp), [])
+})
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test.serial(`${signal} during a run: it exits as interrupted and its temporary directory is removed`, async (t) => {
+    const file = write(`signal-${signal}.ndjson`, interleaved('ndjson', 40, 5000, 5))
+    const tmp = freshDir(`signal-${signal}-tmp`)
+    let sent = false
+    const ran = await cli(
+      ['run', file, '--workers', '1', '--threads', '1', '--sink', 'file', '--out', freshDir(`signal-${signal}-out`), '--tmp-dir', tmp, '--unit-points', '2000'],
+      60_000,
+      undefined,
+      (pid) => {
+        // As soon as the spill file exists: the signal lands while partitioning or analysing.
+        const poll = setInterval(() => {
+          const run = readdirSync(tmp)[0]
+          if (!sent && run && existsSync(join(tmp, run, '0.spill'))) {
+            sent = true
+            clearInterval(poll)
+            process.kill(pid, signal)
+          }
+        }, 5)
+        setTimeout(() => clearInterval(poll), 30_000).unref()
+      },
+    )
+    t.true(sent, 'the spill file appeared')
+    t.is(ran.code, signal === 'SIGINT' ? 130 : 143, ran.stderr)
+    t.is(ran.report.interrupted, signal)
+    t.false(ran.report.ok)
+    t.deepEqual(readdirSync(tmp), [], 'removed on the signal')
+  })
+}
+
+test('analyzeStream of a Readable gives the set analyzeNative gives, and removes its files, also when stopped early', async (t) => {
+  const text = interleaved('csv', 6, 800, 6)
+  const file = write('stream.csv', text)
+  const tmp = freshDir('stream-tmp')
+  const got: string[] = []
+  const it = analyzeStream(createReadStream(file), { memory: 256 << 10, tmpDir: tmp, unitPoints: 1000 })
+  let next = await it.next()
+  for (; !next.done; next = await it.next()) {
+    const { category, ...fields } = next.value
+    got.push(`${category}|${JSON.stringify(fields)}`)
+  }
+  t.deepEqual(got.sort(), expected(text))
+  t.is(next.value.points, 4800)
+  t.true(next.value.units > 1)
+  t.deepEqual(readdirSync(tmp), [])
+
+  for await (const c of analyzeStream(file, { tmpDir: tmp })) {
+    t.truthy(c.category)
+    break
+  }
+  t.deepEqual(readdirSync(tmp), [], 'removed after break')
+  const bad = analyzeStream(Readable.from([Buffer.from('{"series":"a","ts":1,"value":1}\n{"series":"a","ts":2,"value":"x"}\n')]), { tmpDir: tmp })
+  const e = (await t.throwsAsync(bad.next())) as any
+  t.is(e.code, 'ERR_CONCLUDE_PARSE')
+  t.is(e.line, 2)
+  t.deepEqual(readdirSync(tmp), [], 'removed after an error')
+})

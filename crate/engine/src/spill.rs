@@ -1,0 +1,484 @@
+//! Inputs of any size in bounded memory: points hash-partitioned by series into a spill file.
+//!
+//! [`spill`] reads an input in chunks of whole lines (CSV: whole records, quotes followed; later
+//! chunks get the header prepended), parses each with [`crate::parse`] on the pool, so
+//! validation, the bad-line policy and the line and column of errors are exactly those of
+//! parsing the whole input, and appends every series' points to one of `P` partitions chosen by
+//! a hash of its id. The spill file holds, chunk after chunk, the chunk's partitions back to
+//! back; [`SpillReport::offsets`] says where each begins. A partition of a chunk is a run of
+//! segments, one per series (little-endian):
+//!
+//! ```text
+//! u32 id length | id (UTF-8) | u32 rank | u32 n | n x f64 ts | n x f64 value
+//! ```
+//!
+//! `rank` is the series' place in the chunk's first-appearance order; its points are the
+//! chunk's, stably sorted by ts. [`read_unit`] reads whole partitions back (one byte range per
+//! chunk, [`SpillReport::pieces`]) into a [`Batch`]: the segments of a series are concatenated
+//! in input order and stably sorted by ts again (a stable sort of stably sorted runs in input
+//! order is the stable sort of the whole), series ordered by first appearance. So a unit of
+//! partitions analyses exactly as those series of the whole input do.
+//!
+//! `P` is fixed before the first chunk is written: the input's size times the points per byte
+//! of the first chunk, over [`SpillOptions::partition_points`]. Memory: the chunks of two waves
+//! (one read while the other is parsed and written), `threads` chunks each, whatever the input
+//! size; a single line longer than a chunk makes its chunk grow to hold it.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{ErrorKind as IoErrorKind, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::batch::{Batch, Series};
+use crate::error::{Error, ErrorKind};
+use crate::options::{BadLinePolicy, Format};
+use crate::parse::{csv_header_end, detect_format, parse, strip_bom, whole_lines_len};
+
+/// The most partitions [`spill`] makes.
+pub const MAX_PARTITIONS: usize = 4096;
+
+/// How [`spill`] cuts and partitions an input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpillOptions {
+    /// `None`: detected from the first non-blank byte, as [`parse`] does.
+    pub format: Option<Format>,
+    pub policy: BadLinePolicy,
+    /// Bytes read per chunk (a chunk ends at the last whole line within).
+    pub chunk_bytes: usize,
+    /// Target points per partition.
+    pub partition_points: usize,
+    /// The input's size in bytes, if known (sizes the partition count).
+    pub input_bytes: u64,
+}
+
+/// What [`spill`] wrote and what parsing found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpillReport {
+    pub partitions: usize,
+    pub chunks: usize,
+    /// `offsets[c * (partitions + 1) + p]`: where partition `p` of chunk `c` begins in the spill
+    /// file; `p = partitions` is where the chunk ends.
+    pub offsets: Vec<u64>,
+    /// Points per partition, all chunks.
+    pub partition_points: Vec<u64>,
+    pub points: usize,
+    /// Distinct series.
+    pub series: usize,
+    /// Lines read (the last one possibly without a line break).
+    pub lines: usize,
+    pub bad_lines: usize,
+    /// The first [`Batch::MAX_BAD_LINE_NUMBERS`] skipped line numbers (1-based).
+    pub bad_line_numbers: Vec<usize>,
+    /// Bytes written to the spill file.
+    pub bytes: u64,
+}
+
+impl SpillReport {
+    /// The byte ranges holding partitions `from..to`: one per chunk that has any, in input order.
+    pub fn pieces(&self, from: usize, to: usize) -> Vec<(u64, u64)> {
+        let stride = self.partitions + 1;
+        (0..self.chunks)
+            .map(|c| (self.offsets[c * stride + from], self.offsets[c * stride + to]))
+            .filter(|(start, end)| end > start)
+            .collect()
+    }
+}
+
+/// Parses `input` chunk by chunk on the current pool and writes its points to `out`, partitioned
+/// by series (see the [module documentation](self)). Errors name the input's own line and
+/// column; `cancel` is read between chunks.
+pub fn spill(
+    input: &mut (dyn Read + Send),
+    out: &mut dyn Write,
+    options: &SpillOptions,
+    cancel: &AtomicBool,
+) -> Result<SpillReport, Error> {
+    if options.chunk_bytes == 0 || options.partition_points == 0 {
+        return Err(Error::options("chunkBytes and partitionPoints must be positive integers"));
+    }
+    let wave_len = rayon::current_num_threads().max(1);
+    let mut chunker = Chunker::new(input, options);
+    let mut merge = Merge::default();
+    let mut partitions = None;
+    let mut wave = chunker.wave(wave_len)?;
+    while !wave.is_empty() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::aborted());
+        }
+        let format = chunker.format;
+        let parse_wave = || wave.par_iter().map(|raw| parse(&raw.buf, format, options.policy)).collect::<Vec<_>>();
+        let (next, parsed) = rayon::join(|| chunker.wave(wave_len), parse_wave);
+        let p = *partitions.get_or_insert_with(|| partition_count(&wave, &parsed, options));
+        let encoded: Vec<_> = parsed.into_par_iter().map(|r| r.map(|batch| Encoded::new(&batch, p))).collect();
+        for (raw, chunk) in wave.iter().zip(encoded) {
+            merge.absorb(raw, chunk, p, out)?;
+        }
+        wave = next?;
+    }
+    out.flush().map_err(|e| Error::io("writing the spill file", &e))?;
+    Ok(merge.finish(partitions.unwrap_or(1)))
+}
+
+/// Reads partitions back from a spill file: `pieces` are byte ranges of `file` in input order
+/// ([`SpillReport::pieces`]). The batch holds whole series, first-appearance order, ts-sorted.
+pub fn read_unit(file: &File, pieces: &[(u64, u64)]) -> Result<Batch, Error> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut series: Vec<Gathered> = Vec::new();
+    let mut buf = Vec::new();
+    let mut points = 0;
+    for (k, &(start, end)) in pieces.iter().enumerate() {
+        let len = end.checked_sub(start).ok_or_else(|| corrupt(start, "piece ends before it starts"))?;
+        buf.resize(len as usize, 0);
+        file.read_exact_at(&mut buf, start).map_err(|e| Error::io("reading the spill file", &e))?;
+        let mut at = 0;
+        while at < buf.len() {
+            let here = start + at as u64;
+            let id_len = take_u32(&buf, &mut at).ok_or_else(|| corrupt(here, "truncated segment"))? as usize;
+            let id = buf.get(at..at + id_len).ok_or_else(|| corrupt(here, "truncated id"))?;
+            let id = std::str::from_utf8(id).map_err(|_| corrupt(here, "id is not UTF-8"))?;
+            at += id_len;
+            let rank = take_u32(&buf, &mut at).ok_or_else(|| corrupt(here, "truncated segment"))?;
+            let n = take_u32(&buf, &mut at).ok_or_else(|| corrupt(here, "truncated segment"))? as usize;
+            let body = buf.get(at..at + 16 * n).ok_or_else(|| corrupt(here, "truncated points"))?;
+            at += 16 * n;
+            let k_series = match index.get(id) {
+                Some(&s) => s,
+                None => {
+                    index.insert(id.to_owned(), series.len());
+                    series.push(Gathered { id: id.to_owned(), first: (k, rank), ts: Vec::new(), values: Vec::new() });
+                    series.len() - 1
+                }
+            };
+            let s = &mut series[k_series];
+            let (ts, values) = body.split_at(8 * n);
+            s.ts.extend(ts.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())));
+            s.values.extend(values.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())));
+            points += n;
+        }
+    }
+    series.sort_unstable_by_key(|s| s.first);
+    let series = series.into_iter().map(Gathered::finish).collect();
+    Ok(Batch { series, points, bad_lines: 0, bad_line_numbers: Vec::new() })
+}
+
+/// One series read back: its first segment's place (piece, rank) orders the series.
+struct Gathered {
+    id: String,
+    first: (usize, u32),
+    ts: Vec<f64>,
+    values: Vec<f64>,
+}
+
+impl Gathered {
+    /// The series, stably sorted by ts (timestamps are finite: `<=` is a total order here),
+    /// as parsing sorts it.
+    fn finish(self) -> Series {
+        if self.ts.windows(2).all(|w| w[0] <= w[1]) {
+            return Series { id: self.id, ts: self.ts, values: self.values };
+        }
+        let mut points: Vec<(f64, f64)> = self.ts.into_iter().zip(self.values).collect();
+        points.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        let (ts, values) = points.into_iter().unzip();
+        Series { id: self.id, ts, values }
+    }
+}
+
+fn take_u32(buf: &[u8], at: &mut usize) -> Option<u32> {
+    let bytes = buf.get(*at..*at + 4)?;
+    *at += 4;
+    Some(u32::from_le_bytes(bytes.try_into().unwrap()))
+}
+
+fn corrupt(offset: u64, what: &str) -> Error {
+    Error::internal(format!("spill file corrupt at byte {offset}: {what}"))
+}
+
+/// A chunk of whole lines as parsed: `buf` is `prefix` (none for the first chunk) and then the
+/// input's bytes.
+struct Raw {
+    buf: Vec<u8>,
+    /// Lines of the prefix: the CSV header (with any blank lines before it) or, for NDJSON, one
+    /// blank line (so that a byte order mark is only ever skipped at the input's start).
+    prefix_lines: usize,
+    /// Lines of the input's bytes in the chunk.
+    lines: usize,
+    /// The input's bytes in the chunk.
+    data_bytes: usize,
+}
+
+/// Cuts an input into chunks of whole lines.
+struct Chunker<'a> {
+    input: &'a mut (dyn Read + Send),
+    format: Option<Format>,
+    chunk_bytes: usize,
+    /// What later chunks start with; set once the format is known.
+    prefix: Option<Vec<u8>>,
+    /// Bytes read past the last cut.
+    carry: Vec<u8>,
+    first: bool,
+    eof: bool,
+}
+
+impl<'a> Chunker<'a> {
+    fn new(input: &'a mut (dyn Read + Send), o: &SpillOptions) -> Self {
+        Chunker {
+            input,
+            format: o.format,
+            chunk_bytes: o.chunk_bytes,
+            prefix: None,
+            carry: Vec::new(),
+            first: true,
+            eof: false,
+        }
+    }
+
+    fn wave(&mut self, len: usize) -> Result<Vec<Raw>, Error> {
+        let mut wave = Vec::with_capacity(len);
+        while wave.len() < len {
+            match self.next()? {
+                Some(raw) => wave.push(raw),
+                None => break,
+            }
+        }
+        Ok(wave)
+    }
+
+    fn next(&mut self) -> Result<Option<Raw>, Error> {
+        let prefix = if self.first { Vec::new() } else { self.prefix.clone().unwrap_or_default() };
+        let start = prefix.len();
+        let mut buf = Vec::with_capacity(start + self.carry.len() + self.chunk_bytes);
+        buf.extend_from_slice(&prefix);
+        buf.append(&mut self.carry);
+        let mut want = self.chunk_bytes;
+        loop {
+            self.fill(&mut buf, start + want)?;
+            let data = &buf[start..];
+            if data.is_empty() {
+                return Ok(None);
+            }
+            let cut = match self.cut(data) {
+                Some(cut) => cut,
+                None if self.eof => data.len(),
+                None => {
+                    // No whole line (or no header yet) within: read on.
+                    want = want.saturating_mul(2);
+                    continue;
+                }
+            };
+            let cut = if self.eof { data.len() } else { cut };
+            self.carry = buf.split_off(start + cut);
+            let prefix_lines = count_lines(&prefix);
+            self.first = false;
+            let lines = count_lines(&buf[start..]);
+            return Ok(Some(Raw { buf, prefix_lines, lines, data_bytes: cut }));
+        }
+    }
+
+    /// Reads until `buf` holds `len` bytes or the input ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, len: usize) -> Result<(), Error> {
+        while !self.eof && buf.len() < len {
+            let filled = buf.len();
+            buf.resize(len, 0);
+            match self.input.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    buf.truncate(filled);
+                    self.eof = true;
+                }
+                Ok(n) => buf.truncate(filled + n),
+                Err(e) if e.kind() == IoErrorKind::Interrupted => buf.truncate(filled),
+                Err(e) => return Err(Error::io("reading the input", &e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Where to cut `data` (the chunk's input bytes): after its last whole line, and for the
+    /// first chunk after the CSV header at least. `None`: not yet possible (the format, the
+    /// header or a line break are still to come).
+    fn cut(&mut self, data: &[u8]) -> Option<usize> {
+        let format = match self.format {
+            Some(f) => f,
+            None => *self.format.insert(detect_format(strip_bom(data))?),
+        };
+        let mut at_least = 1;
+        if self.prefix.is_none() {
+            let prefix = match format {
+                Format::Ndjson => b"\n".to_vec(),
+                Format::Csv => {
+                    let body = strip_bom(data);
+                    let end = csv_header_end(body)?;
+                    at_least = data.len() - body.len() + end;
+                    body[..end].to_vec()
+                }
+            };
+            self.prefix = Some(prefix);
+        } else if self.first && format == Format::Csv {
+            // The header was found on an earlier try of this same chunk.
+            at_least = data.len() - strip_bom(data).len() + self.prefix.as_ref().map_or(0, Vec::len);
+        }
+        let cut = whole_lines_len(data, format);
+        (cut >= at_least).then_some(cut)
+    }
+}
+
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// The partition count: the input's estimated points (its size times the first chunk's points
+/// per byte) over the target points per partition.
+fn partition_count(wave: &[Raw], parsed: &[Result<Batch, Error>], o: &SpillOptions) -> usize {
+    let (bytes, points) = match (wave.first(), parsed.first()) {
+        (Some(raw), Some(Ok(batch))) if batch.points > 0 => (raw.data_bytes as f64, batch.points as f64),
+        _ => (16.0, 1.0),
+    };
+    let input = (o.input_bytes as f64).max(bytes);
+    let estimated = input * points / bytes.max(1.0);
+    ((estimated / o.partition_points as f64).ceil() as usize).clamp(1, MAX_PARTITIONS)
+}
+
+/// One parsed chunk in spill form.
+struct Encoded {
+    bytes: Vec<u8>,
+    /// Where each partition begins in `bytes`, and (last) the end.
+    offsets: Vec<u64>,
+    partition_points: Vec<u64>,
+    points: usize,
+    series: Vec<u128>,
+    bad_lines: usize,
+    bad_line_numbers: Vec<usize>,
+}
+
+impl Encoded {
+    fn new(batch: &Batch, partitions: usize) -> Encoded {
+        let mut order: Vec<(usize, usize)> =
+            batch.series.iter().enumerate().map(|(i, s)| (partition_of(&s.id, partitions), i)).collect();
+        order.sort_unstable();
+        let size: usize = batch.series.iter().map(|s| 12 + s.id.len() + 16 * s.values.len()).sum();
+        let mut bytes = Vec::with_capacity(size);
+        let mut offsets = Vec::with_capacity(partitions + 1);
+        let mut partition_points = vec![0; partitions];
+        for &(p, i) in &order {
+            while offsets.len() <= p {
+                offsets.push(bytes.len() as u64);
+            }
+            let s = &batch.series[i];
+            bytes.extend_from_slice(&(s.id.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(s.id.as_bytes());
+            bytes.extend_from_slice(&(i as u32).to_le_bytes());
+            bytes.extend_from_slice(&(s.values.len() as u32).to_le_bytes());
+            s.ts.iter().for_each(|t| bytes.extend_from_slice(&t.to_le_bytes()));
+            s.values.iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+            partition_points[p] += s.values.len() as u64;
+        }
+        offsets.resize(partitions + 1, bytes.len() as u64);
+        Encoded {
+            bytes,
+            offsets,
+            partition_points,
+            points: batch.points,
+            series: batch.series.iter().map(|s| id_hash128(s.id.as_bytes())).collect(),
+            bad_lines: batch.bad_lines,
+            bad_line_numbers: batch.bad_line_numbers.clone(),
+        }
+    }
+}
+
+/// Chunks merged in input order: line numbers made the input's, the spill file written.
+#[derive(Default)]
+struct Merge {
+    lines: usize,
+    points: usize,
+    series: HashSet<u128>,
+    bad_lines: usize,
+    bad_line_numbers: Vec<usize>,
+    offsets: Vec<u64>,
+    partition_points: Vec<u64>,
+    written: u64,
+    chunks: usize,
+}
+
+impl Merge {
+    fn absorb(
+        &mut self,
+        raw: &Raw,
+        chunk: Result<Encoded, Error>,
+        partitions: usize,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        // A line of the chunk's buffer as a line of the input.
+        let line = |l: usize| self.lines + l - raw.prefix_lines;
+        let chunk = chunk.map_err(|e| relocate(e, line))?;
+        self.bad_lines += chunk.bad_lines;
+        let room = Batch::MAX_BAD_LINE_NUMBERS - self.bad_line_numbers.len();
+        let relocated: Vec<usize> = chunk.bad_line_numbers.iter().take(room).map(|&l| line(l)).collect();
+        self.bad_line_numbers.extend(relocated);
+        out.write_all(&chunk.bytes).map_err(|e| Error::io("writing the spill file", &e))?;
+        self.offsets.extend(chunk.offsets.iter().map(|o| self.written + o));
+        self.written += chunk.bytes.len() as u64;
+        self.partition_points.resize(partitions, 0);
+        for (total, n) in self.partition_points.iter_mut().zip(&chunk.partition_points) {
+            *total += n;
+        }
+        self.points += chunk.points;
+        self.series.extend(chunk.series);
+        self.lines += raw.lines;
+        self.chunks += 1;
+        Ok(())
+    }
+
+    fn finish(self, partitions: usize) -> SpillReport {
+        let mut partition_points = self.partition_points;
+        partition_points.resize(partitions, 0);
+        SpillReport {
+            partitions,
+            chunks: self.chunks,
+            offsets: self.offsets,
+            partition_points,
+            points: self.points,
+            series: self.series.len(),
+            lines: self.lines,
+            bad_lines: self.bad_lines,
+            bad_line_numbers: self.bad_line_numbers,
+            bytes: self.written,
+        }
+    }
+}
+
+/// A parse error of a chunk with its line made the input's.
+fn relocate(e: Error, line: impl Fn(usize) -> usize) -> Error {
+    match (e.kind, e.line, e.column) {
+        (ErrorKind::Parse, Some(l), Some(c)) => {
+            let reason = e.message.strip_prefix(&format!("line {l}, column {c}: ")).unwrap_or(&e.message);
+            Error::parse(line(l), c, reason)
+        }
+        _ => e,
+    }
+}
+
+/// The partition of a series: a hash of its id, the same in every chunk and process.
+fn partition_of(id: &str, partitions: usize) -> usize {
+    (id_hash(id.as_bytes(), 0x243F_6A88_85A3_08D3) % partitions as u64) as usize
+}
+
+/// 128 bits of hash, to count distinct series without keeping their ids.
+fn id_hash128(id: &[u8]) -> u128 {
+    (u128::from(id_hash(id, 0x1319_8A2E_0370_7344)) << 64) | u128::from(id_hash(id, 0xA409_3822_299F_31D0))
+}
+
+/// FNV-1a from `seed`, then the splitmix64 finaliser (so every bit, the low ones included, mixes).
+fn id_hash(bytes: &[u8], seed: u64) -> u64 {
+    let mut h = seed ^ 0xCBF2_9CE4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 31)
+}
+
+#[cfg(test)]
+mod tests;

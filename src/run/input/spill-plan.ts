@@ -1,0 +1,106 @@
+// Input planning of `conclude run`: each input is partitioned by series into a
+// spill file under the run's temporary directory (natively, on the engine's
+// pool, in bounded memory: see crate/engine/src/spill.rs), then cut into units
+// of whole partitions. A unit is a spill file and byte ranges of it: the worker
+// reads them itself, no unit bytes go through IPC.
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
+
+import { spillInput, type AnalyzeOptions, type SpillResult } from '../../../index.js'
+import type { Budget } from './budget.js'
+import type { TempDir } from './temp-dir.js'
+
+/** A unit: whole partitions of one input's spill file. */
+export interface SpilledUnit {
+  id: string
+  file: string
+  spill: string
+  /** `[start, end]` byte ranges of `spill`, back to back, in input order. */
+  pieces: Float64Array
+  points: number
+}
+
+export interface SpilledInput {
+  file: string
+  /** Unit id prefix: the input as given, with a suffix when it is given twice. */
+  label: string
+  spill: string
+  result: SpillResult
+}
+
+/** Writes `stream` to a file under `tmp` (stdin cannot be read twice, nor by another process). */
+export async function stage(stream: Readable, tmp: TempDir, name: string, signal?: AbortSignal): Promise<string> {
+  const path = tmp.file(name)
+  await pipeline(stream, createWriteStream(path, { flags: 'wx' }), { signal })
+  return path
+}
+
+/**
+ * Partitions one input (`-`: stdin, staged on disk first) into a spill file.
+ * Rejects with the engine's coded error (parse errors carry `line`, `column`).
+ */
+export async function spill(
+  input: string,
+  index: number,
+  tmp: TempDir,
+  b: Budget,
+  analysis: AnalyzeOptions,
+  signal?: AbortSignal,
+): Promise<{ spill: string; result: SpillResult }> {
+  const path = input === '-' ? await stage(process.stdin, tmp, `stdin-${index}`, signal) : input
+  const spillPath = tmp.file(`${index}.spill`)
+  try {
+    const result = await spillInput(path, spillPath, { chunkBytes: b.chunkBytes, partitionPoints: b.partitionPoints }, { ...analysis, signal })
+    return { spill: spillPath, result }
+  } finally {
+    if (path !== input) await rm(path, { force: true })
+  }
+}
+
+/** `[from, to)` partition ranges of one unit each: gathered up to the target, never past the most a unit may hold. */
+export function unitRanges(r: SpillResult, b: Budget): Array<{ from: number; to: number; points: number }> {
+  const ranges: Array<{ from: number; to: number; points: number }> = []
+  let from = 0
+  let points = 0
+  for (let p = 0; p < r.partitions; p++) {
+    const n = r.partitionPoints[p]!
+    if (points > 0 && points + n > b.unitMaxPoints) {
+      ranges.push({ from, to: p, points })
+      from = p
+      points = 0
+    }
+    points += n
+    if (points >= b.unitPoints) {
+      ranges.push({ from, to: p + 1, points })
+      from = p + 1
+      points = 0
+    }
+  }
+  if (points > 0) ranges.push({ from, to: r.partitions, points })
+  return ranges
+}
+
+/** The byte ranges of partitions `[from, to)`: one per chunk that has any. */
+export function pieces(r: SpillResult, from: number, to: number): Float64Array {
+  const stride = r.partitions + 1
+  const out: number[] = []
+  for (let c = 0; c < r.chunks; c++) {
+    const start = r.offsets[c * stride + from]!
+    const end = r.offsets[c * stride + to]!
+    if (end > start) out.push(start, end)
+  }
+  return Float64Array.from(out)
+}
+
+/** The units of a spilled input, named `<label>#<k>`. */
+export function unitsOf(s: SpilledInput, b: Budget): SpilledUnit[] {
+  return unitRanges(s.result, b).map(({ from, to, points }, k) => ({
+    id: `${s.label}#${k}`,
+    file: s.file,
+    spill: s.spill,
+    pieces: pieces(s.result, from, to),
+    points,
+  }))
+}
