@@ -82,7 +82,7 @@ pub(super) fn split_records(body: &[u8], n: usize) -> Vec<Range<usize>> {
     for k in 1..n {
         let target = body.len() * k / n;
         while i < target {
-            i = skip_record(body, i);
+            i = skip_record(body, i, true);
         }
         if i >= body.len() {
             break;
@@ -98,8 +98,10 @@ pub(super) fn split_records(body: &[u8], n: usize) -> Vec<Range<usize>> {
 }
 
 /// The end of the record starting at `i` (after its line break): the record boundaries of
-/// [`Tokenizer::record`], without the bookkeeping.
-pub(super) fn skip_record(buf: &[u8], mut i: usize) -> usize {
+/// [`Tokenizer::record`], without the bookkeeping. `whole`: `buf` is the whole input, so a
+/// quote never closed is broken; otherwise `buf` is a prefix of a stream ([`crate::spill`]) and
+/// such a record is unfinished (its end is `buf.len()`): the quote may close further on.
+pub(super) fn skip_record(buf: &[u8], mut i: usize, whole: bool) -> usize {
     // After a broken quoted field the next record starts on the line after its opening quote.
     let resync = |open: usize| find_byte(buf, open, b'\n').map_or(buf.len(), |p| p + 1);
     loop {
@@ -108,7 +110,8 @@ pub(super) fn skip_record(buf: &[u8], mut i: usize) -> usize {
             i += 1;
             loop {
                 match find_byte(buf, i, b'"') {
-                    None => return resync(open),
+                    None if whole => return resync(open),
+                    None => return buf.len(),
                     Some(q) if buf.get(q + 1) == Some(&b'"') => i = q + 2,
                     Some(q) => {
                         i = q + 1;

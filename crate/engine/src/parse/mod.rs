@@ -128,7 +128,7 @@ pub(crate) fn whole_lines_len(buf: &[u8], format: Format) -> usize {
     }
     let (mut i, mut end) = (0, 0);
     while i < buf.len() {
-        let next = csv::skip_record(buf, i);
+        let next = csv::skip_record(buf, i, false);
         if next >= buf.len() {
             break;
         }
@@ -143,7 +143,7 @@ pub(crate) fn whole_lines_len(buf: &[u8], format: Format) -> usize {
 pub(crate) fn csv_header_end(body: &[u8]) -> Option<usize> {
     let first = body.iter().position(|&b| !is_blank(b))?;
     let line_start = body[..first].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let end = csv::skip_record(body, line_start);
+    let end = csv::skip_record(body, line_start, false);
     (end < body.len()).then_some(end)
 }
 
