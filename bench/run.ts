@@ -9,6 +9,8 @@ import { boundary } from './sections/boundary.js'
 import { ANALYSES, compare, type CompareRow } from './sections/compare.js'
 import { eventLoop } from './sections/eventloop.js'
 import { peakRss, pipeline, threads, type MemoryRow, type PipelineRow } from './sections/processes.js'
+import { quality, qualityTable, QUICK_SERIES } from './sections/quality.js'
+import { OPTION_SETS } from './lib/quality-options.js'
 import { broker, environment } from './lib/env.js'
 import { compareSvg, compareTables, fmtMs, fmtTiming, table } from './lib/report.js'
 import { makeWorkload, describe, type Workload } from './lib/workloads.js'
@@ -60,6 +62,9 @@ const workloads: Record<'fleet' | 'long' | 'many', Workload> = {
   many: makeWorkload('many', dataDir, quick),
 }
 for (const w of Object.values(workloads)) log(`  ${w.name}: ${describe(w)} (${(w.data.length / 1e6).toFixed(1)} MB NDJSON)`)
+
+section(`quality against the generator's truth (${quick ? `${QUICK_SERIES} series per workload` : 'fleet and the quality workloads'}, ${OPTION_SETS.length} option sets)`)
+const qualitySection = quality(OPTION_SETS, quick, log)
 
 section('peak memory (fresh process per workload)')
 const memory: MemoryRow[] = [peakRss(undefined, 'node alone'), ...Object.values(workloads).map((w) => peakRss(w, 'analyzeNative, all four'))]
@@ -117,7 +122,7 @@ const targets = [
   { target: '2 threads vs 1 (fleet, all four)', goal: '>= 1.7x', value: t1 / t2, met: t1 / t2 >= 1.7, show: `${(t1 / t2).toFixed(2)}x` },
 ]
 
-const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, targets, seconds: (performance.now() - started) / 1000 }
+const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, quality: qualitySection, targets, seconds: (performance.now() - started) / 1000 }
 writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
 writeFileSync(join(out, 'fleet.svg'), compareSvg(compareRows, 'fleet', `fleet (${describe(workloads.fleet)}): time per implementation, parse included`) + '\n')
 
@@ -134,6 +139,7 @@ const md = [
   ])}`,
   `### Scaling\n\n${table(['fleet, all four, analyzeNative', 'time', 'speed-up'], threadRows.map((r) => [`${r.threads} thread(s)`, fmtTiming(r.timing), `${(t1 / r.timing.ms).toFixed(2)}x`]))}\n\n${table(['conclude run (fleet)', 'sink', 'time', 'conclusions/s'], [...pipelineRows, ...brokerRows].map((r) => [`${r.workers} worker(s) x ${r.threads} thread(s)`, r.sink, r.ms ? fmtMs(r.ms) : `skipped: ${r.skipped}`, r.conclusionsPerSecond?.toFixed(0) ?? '–']))}`,
   `### Event-loop delay while analysing fleet (worst p99 of ${quick ? 1 : 3} runs)\n\n${table(['call', 'p99', 'max', 'job'], loop.map((r) => [`\`${r.call}\``, `${r.p99.toFixed(2)} ms`, `${r.max.toFixed(1)} ms`, fmtMs(r.jobMs)]))}`,
+  `### Quality against ground truth (precision / recall / F1 per category)\n\nThe generator's injected spikes, level shifts (matched within ±5 points, one to one) and trend labels; rules in [docs/quality.md](../../docs/quality.md). Option sets (\`bench/lib/quality-options.ts\`): ${OPTION_SETS.map((o) => `**${o.name}**: ${o.why}`).join('; ')}.${qualitySection.labelledSkipped ? ` Labelled public data skipped: ${qualitySection.labelledSkipped}.` : ''}\n\n${qualityTable(qualitySection.rows)}`,
   `### Peak memory (RSS of a fresh process)\n\n${table(['workload', 'what', 'peak RSS'], memory.map((m) => [m.workload, m.what, m.peakRssMB ? `${m.peakRssMB.toFixed(0)} MB` : `skipped: ${m.skipped}`]))}`,
 ].join('\n\n')
 writeFileSync(join(out, 'results.md'), md + '\n')

@@ -13,8 +13,8 @@ export const HELP = `Usage: conclude bench [--quick] [--out DIR] [--budget MS] [
 
 Runs the benchmark suite: the native engine against the TypeScript baseline, the JS
 libraries and (when present) the Python references on the standard workloads, the
-boundary cost, thread and worker scaling, event-loop delay, broker throughput and
-peak memory. Needs a clone of the repository with its devDependencies (npm ci).
+boundary cost, thread and worker scaling, event-loop delay, broker throughput,
+peak memory, and the quality of the conclusions against ground truth. Needs a clone of the repository with its devDependencies (npm ci).
 Same as 'npm run bench'. 'conclude bench --help-suite' shows the suite's own options.
 `
 

@@ -12,16 +12,35 @@ export const HELP = `Usage: conclude gen [options]
 
 Writes a seeded synthetic workload (the same seed gives the same bytes).
 
-  --preset fleet|long|many   the benchmark workloads (1,000 x 1,440; 1 x 1,000,000; 100,000 x 32)
+  --preset NAME              fleet|long|many: the benchmark workloads (1,000 x 1,440;
+                             1 x 1,000,000; 100,000 x 32); quality-iid|quality-ar05|quality-ar08|
+                             quality-seasonal|quality-t3|quality-missing|quality-spikes-near-shifts:
+                             the quality workloads (300 x 1,440, one variant each)
   --series N --points N      shape (default 10 x 1,440)
   --seed S                   seed (default 1)
   --format ndjson|csv        output format (default ndjson)
   --missing-rate R           share of missing values (default 0)
   --spike-rate R             share of injected spikes (default 0.0035)
   --shifts N                 level shifts per series (default 1)
+  --noise gaussian|t3        noise innovations: normal, or Student t with 3 dof scaled to unit
+                             variance (default gaussian)
+  --ar PHI                   AR(1) noise with coefficient PHI in (-1, 1), unit marginal variance
+                             (innovations of std sqrt(1 - PHI^2)); default 0, white noise
+  --season-amplitude A       add A * sin(2 pi i / period) (in noise sigmas; default 0, none)
+  --season-period P          its period in points (default 1,440)
+  --interval S               seconds between points (default 60)
+  --spikes-near-shifts N     extra spikes per level shift, next to the step (default 0)
+  --near-shift-distance D    ... at most D points from it (default 10)
   --out FILE                 write here instead of stdout
   --files K                  with --out: spread the series over K files FILE.0 .. FILE.K-1
-  --truth FILE               also write what was injected, as JSON
+  --truth FILE               also write what was injected, as JSON: { spec, series: [{ series,
+                             spikes, shifts, shiftSizes, trend, slope, missing, missingAt,
+                             valueIndex: { spikes, shifts } }] }; indexes count points, missing
+                             ones included, except valueIndex's, which count non-missing values
+                             as a conclusion's index does
+
+Only the options above that are not at their defaults change the stream: the presets
+and the default output stay the same bytes as before they existed.
 `
 
 async function writeAll(chunks: Iterable<string>, out: WriteStream | NodeJS.WriteStream): Promise<void> {
@@ -42,6 +61,13 @@ export async function main(argv: string[]): Promise<number> {
       'missing-rate': { type: 'string' },
       'spike-rate': { type: 'string' },
       shifts: { type: 'string' },
+      noise: { type: 'string' },
+      ar: { type: 'string' },
+      'season-amplitude': { type: 'string' },
+      'season-period': { type: 'string' },
+      interval: { type: 'string' },
+      'spikes-near-shifts': { type: 'string' },
+      'near-shift-distance': { type: 'string' },
       out: { type: 'string' },
       files: { type: 'string' },
       truth: { type: 'string' },
@@ -59,6 +85,17 @@ export async function main(argv: string[]): Promise<number> {
   set('missingRate', num('missing-rate', v['missing-rate']))
   set('spikeRate', num('spike-rate', v['spike-rate']))
   set('shifts', int('shifts', v.shifts, 0))
+  set('noise', oneOf('noise', v.noise, ['gaussian', 't3'] as const))
+  const ar = num('ar', v.ar)
+  if (ar !== undefined && !(ar > -1 && ar < 1)) throw new UsageError(`--ar must be in (-1, 1), got '${v.ar}'`)
+  set('ar', ar)
+  set('seasonAmplitude', num('season-amplitude', v['season-amplitude']))
+  const period = num('season-period', v['season-period'])
+  if (period !== undefined && !(period > 0)) throw new UsageError(`--season-period must be > 0, got '${v['season-period']}'`)
+  set('seasonPeriod', period)
+  set('interval', int('interval', v.interval, 1))
+  set('nearShiftSpikes', int('spikes-near-shifts', v['spikes-near-shifts'], 0))
+  set('nearShiftDistance', int('near-shift-distance', v['near-shift-distance'], 1))
   const files = int('files', v.files, 1) ?? 1
   if (files > 1 && !v.out) throw new UsageError('--files needs --out')
   const truth: SeriesTruth[] = []
