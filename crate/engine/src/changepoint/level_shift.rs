@@ -4,11 +4,17 @@
 //! staircase. Here the series is `x[i] = a_s + slope * p[i] + noise` on segment `s`
 //! (`p[i]` the point's position in the series, missing values included), and:
 //!
-//! 1. the first segmentation is PELT l2 on `x` itself (a ramp gives a staircase: a
-//!    superset of the true shifts, on which the within-segment slope is still unbiased);
+//! 1. the first segmentation is PELT l2 on `x` itself on a coarse grid ([`COARSE_JUMP`];
+//!    a ramp gives a staircase: about a superset of the true shifts, on which the
+//!    within-segment slope is still unbiased);
 //! 2. `slope` is the pooled within-segment least-squares slope of that segmentation;
 //! 3. PELT l2 segments the residual `x - slope * p`; steps 2 and 3 repeat until the
-//!    segmentation no longer changes (at most [`MAX_ROUNDS`] segmentations in all).
+//!    segmentation no longer changes or its slope differs from the one it was computed
+//!    with by less than [`SLOPE_SETTLED`] noise sigmas over the series (at most
+//!    [`MAX_ROUNDS`] segmentations in all; a series without trend needs one);
+//! 4. backward elimination on the joint model removes changes whose removal (slope
+//!    re-fitted) costs less than the penalty: alternating can settle on a spurious change
+//!    that absorbs part of the slope.
 //!
 //! The penalty (when not given) is [`long_run_penalty`]: the default `3 s² ln n` with
 //! `s²` the long-run variance of AR(1) noise rather than its one-step variance, so
@@ -23,8 +29,16 @@ use super::{mean, pelt_l2, ChangePoint};
 use crate::anomaly::MAD_SCALE;
 use crate::select::median_in_place;
 
-/// Segmentations computed at most (the first one on `x`, then on residuals).
-pub const MAX_ROUNDS: usize = 4;
+/// Full segmentations of residuals computed at most.
+pub const MAX_ROUNDS: usize = 3;
+
+/// The candidate spacing of the first, coarse segmentation (it only gives the first slope).
+pub const COARSE_JUMP: usize = 10;
+
+/// The segmentation is kept once the slope it gives moves the residual by at most this many
+/// noise sigmas over the series from the slope it was computed with: the best split of the
+/// remaining ramp (drift `D` over `n` points) gains about `n D² / 16`, far below the penalty.
+pub const SLOPE_SETTLED: f64 = 0.5;
 
 /// The largest lag-1 autocorrelation the penalty believes; beyond it the long-run
 /// variance factor `(1 + φ) / (1 - φ)²` would explode on random-walk-like series.
@@ -147,10 +161,23 @@ pub fn fit(x: &[f64], p: &[f64], min_size: usize, jump: usize, penalty: Option<f
     }
     let (var_d, phi) = noise_of_differences(x).unwrap_or((0.0, 0.0));
     let penalty = penalty.or_else(|| long_run_penalty(var_d, phi, n))?;
-    let mut bkps = pelt_l2(x, min_size, jump, penalty);
+    let noise_sd = (var_d / (2.0 * (1.0 - phi))).sqrt();
     let mut residual = vec![0.0; n];
+    let settled = SLOPE_SETTLED * noise_sd / (p[n - 1] - p[0]).max(1.0);
+    // A coarse segmentation of x itself gives the first slope: a ramp becomes a staircase,
+    // on which the within-segment slope is still (nearly) unbiased.
+    let coarse = pelt_l2(x, min_size, jump.max(COARSE_JUMP), penalty);
+    let mut used = common_slope(x, p, &with_ends(&coarse, n)).0;
+    for ((r, &xv), &pv) in residual.iter_mut().zip(x).zip(p) {
+        *r = xv - used * pv;
+    }
+    let mut bkps = pelt_l2(&residual, min_size, jump, penalty);
     for _ in 1..MAX_ROUNDS {
         let (slope, _) = common_slope(x, p, &with_ends(&bkps, n));
+        if (slope - used).abs() <= settled {
+            break;
+        }
+        used = slope;
         for ((r, &xv), &pv) in residual.iter_mut().zip(x).zip(p) {
             *r = xv - slope * pv;
         }
@@ -165,7 +192,6 @@ pub fn fit(x: &[f64], p: &[f64], min_size: usize, jump: usize, penalty: Option<f
     eliminate(x, p, &mut bkps, penalty);
     // The slope and levels of the final segmentation.
     let (slope, levels) = common_slope(x, p, &with_ends(&bkps, n));
-    let noise_sd = (var_d / (2.0 * (1.0 - phi))).sqrt();
     Some(LevelShiftFit { bkps, slope, levels, penalty, noise_sd, phi })
 }
 
