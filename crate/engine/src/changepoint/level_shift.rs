@@ -103,7 +103,8 @@ fn robust_var(v: &[f64], buf: &mut Vec<f64>) -> f64 {
 /// `corr(d_t, d_{t-1}) = -(1 - φ) / 2`. The correlation is Gnanadesikan–Kettenring's
 /// robust one, `(V(u) - V(v)) / (V(u) + V(v))` with `u = d_t + d_{t-1}`,
 /// `v = d_t - d_{t-1}` and `V` the MAD variance. Returns `(var d, φ)` with `φ` clamped to
-/// `[0, MAX_PHI]`; `None` for fewer than 4 values.
+/// `[0, MAX_PHI]`; `None` for fewer than 4 values. When the MAD of `d` is 0, the plain
+/// variance of `d` and `φ = 0` (as the l2 default penalty falls back to the std of `d`).
 pub fn noise_of_differences(x: &[f64]) -> Option<(f64, f64)> {
     if x.len() < 4 {
         return None;
@@ -111,6 +112,12 @@ pub fn noise_of_differences(x: &[f64]) -> Option<(f64, f64)> {
     let d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
     let mut buf = Vec::with_capacity(d.len());
     let var_d = robust_var(&d, &mut buf);
+    if var_d == 0.0 {
+        // Most differences equal (quantized or piecewise-regular data): the l2 default's
+        // fallback, the plain variance of d, and no autocorrelation.
+        let m = mean(&d);
+        return Some((d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / d.len() as f64, 0.0));
+    }
     let u: Vec<f64> = d.windows(2).map(|w| w[1] + w[0]).collect();
     let v: Vec<f64> = d.windows(2).map(|w| w[1] - w[0]).collect();
     let (vu, vv) = (robust_var(&u, &mut buf), robust_var(&v, &mut buf));

@@ -106,3 +106,11 @@ fn given_penalty_and_missing_positions_are_used() {
     assert!((f.slope - 0.01).abs() < 0.002, "{}", f.slope);
     assert!(fit(&[1.0; 50], &positions(50), 2, 1, None).is_none(), "constant series: no penalty, no fit");
 }
+
+#[test]
+fn a_step_in_quantized_data_with_zero_mad_of_differences_is_found() {
+    // Most first differences are equal (MAD 0): the penalty falls back to their variance.
+    let x: Vec<f64> = (0..120).map(|i| if i < 60 { 10.0 } else { 20.0 } + ((i * 7919) % 13) as f64 / 100.0).collect();
+    let cps = detect(&x, &positions(120), 2, 1, None);
+    assert_eq!(cps.iter().map(|c| c.index).collect::<Vec<_>>(), [60]);
+}
