@@ -296,4 +296,4 @@ pub fn detect(x: &[f64], p: &[f64], min_size: usize, jump: usize, penalty: Optio
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,8 +1,8 @@
 use super::*;
 
 /// Deterministic, roughly Gaussian noise (sum of 12 uniforms), AR(1) with `phi` and unit
-/// marginal variance.
-fn noise(n: usize, phi: f64, seed: u64) -> Vec<f64> {
+/// marginal variance (shared by the tests of the modules that use the fit).
+pub(crate) fn noise(n: usize, phi: f64, seed: u64) -> Vec<f64> {
     let mut s = seed;
     let mut normal = || {
         let mut acc = 0.0;

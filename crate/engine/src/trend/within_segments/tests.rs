@@ -1,19 +1,10 @@
 use super::*;
 use crate::changepoint::level_shift::fit;
+use crate::changepoint::level_shift::tests::noise as ar_noise;
 use crate::trend::Direction;
 
 fn noise(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            let mut acc = 0.0;
-            for _ in 0..12 {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                acc += (s >> 11) as f64 / (1u64 << 53) as f64;
-            }
-            acc - 6.0
-        })
-        .collect()
+    ar_noise(n, 0.0, seed)
 }
 
 fn all(n: usize) -> Vec<usize> {
