@@ -121,35 +121,52 @@ export interface AnomalyConclusion {
   score: number | null
   halfWindow: number
   threshold: number
+  method: 'segmentedHampel' | 'hampel'
 }
 
 /** Hampel filter parameters. */
 export interface AnomalyOptions {
+  /**
+   * `segmentedHampel` (default): windows do not cross detected level shifts and the scale is at
+   * least the series' noise scale. `hampel`: the plain filter (MATLAB's `hampel`, exact).
+   */
+  method?: 'segmentedHampel' | 'hampel'
   /** Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30. */
   halfWindow?: number
   /** A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4. */
   threshold?: number
 }
 
-/** One change point (PELT, l2 cost): the first index of a new segment. */
+/** One change point: the first index of a new segment. */
 export interface ChangepointConclusion {
   series: string
   /** Position among the series' non-missing values. */
   index: number
   ts: number
+  /** Plain means of the segments before and after. */
   meanBefore: number
   meanAfter: number
+  /**
+   * `levelShift`: the jump of the fitted level at the change (the common slope left out);
+   * `l2`: `meanAfter - meanBefore`.
+   */
   delta: number
   penalty: number
+  method: 'levelShift' | 'l2'
 }
 
-/** PELT (l2 cost) parameters, as ruptures names them. */
+/** Change point parameters (PELT's as ruptures names them). */
 export interface ChangepointOptions {
+  /**
+   * `levelShift` (default): level shifts on a common linear trend, penalty for autocorrelated
+   * noise. `l2`: `ruptures.Pelt(model="l2")` exactly.
+   */
+  method?: 'levelShift' | 'l2'
   /** Minimum segment length. Default 2. */
   minSize?: number
   /** Candidate change points every `jump` points. Default 1. */
   jump?: number
-  /** Penalty per change point. Default `3 * s^2 * ln(n)`, s a robust noise scale. */
+  /** Penalty per change point. Default `3 * s^2 * ln(n)`, s a robust noise scale (the long-run one with `levelShift`). */
   penalty?: number
   /** Replace anomalies by their window median before segmenting. Default true. */
   clean?: boolean
@@ -295,7 +312,10 @@ export interface SummaryConclusion {
   lastTs: number | null
 }
 
-/** Mann-Kendall trend test and Sen's slope (pymannkendall.original_test). */
+/**
+ * Mann-Kendall trend test and Sen's slope (`original`: pymannkendall.original_test; `withinSegments`:
+ * the test within the level-shift segments, Sen's slope of the series with the level offsets removed).
+ */
 export interface TrendConclusion {
   series: string
   trend: 'increasing' | 'decreasing' | 'no trend'
@@ -309,10 +329,18 @@ export interface TrendConclusion {
   intercept: number
   /** Non-missing values. */
   n: number
+  method: 'withinSegments' | 'original'
+  /** `withinSegments` only: `original_test` would call a trend what the level shifts explain. */
+  levelShiftExplained?: boolean
 }
 
 /** Mann-Kendall parameters. */
 export interface TrendOptions {
+  /**
+   * `withinSegments` (default): Mann-Kendall between points of the same level-shift segment,
+   * corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly.
+   */
+  method?: 'withinSegments' | 'original'
   /** Significance level. Default 0.05. */
   alpha?: number
 }

@@ -27,7 +27,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import { analyzeNative, type AnalyzeOptions } from '../index.js'
-import { analyzeBaseline, hampel, parseBatch, pelt } from '../bench/baseline/index.js'
+import { analyzeBaseline, hampel, parseBatch, pelt, referenceOptions } from '../bench/baseline/index.js'
 import { mulberry32 as rng } from '../src/gen/random.js'
 import { close, RULES } from './helpers/golden.js'
 
@@ -257,7 +257,7 @@ test('native engine and TypeScript baseline agree on random batches', (t) => {
   const details = fc.check(
     fc.property(batchArb, (b) => {
       const input = render(b)
-      const options: AnalyzeOptions = { ...b.options, ...(b.statedFormat ? { format: b.format } : {}) }
+      const options: AnalyzeOptions = referenceOptions({ ...b.options, ...(b.statedFormat ? { format: b.format } : {}) })
       const native = analyzeNative(Buffer.from(input), options)
       const base = analyzeBaseline(input, options)
       const outcome = compare(native, base, input, b)

@@ -86,6 +86,9 @@ test('invalid options are ERR_CONCLUDE_OPTIONS naming the option', (t) => {
     [{ changepoint: { jump: 0 } }, /changepoint\.jump/],
     [{ changepoint: { penalty: Number.NaN } }, /changepoint\.penalty/],
     [{ trend: { alpha: 1.5 } }, /trend\.alpha/],
+    [{ anomaly: { method: 'mad' } }, /anomaly\.method must be one of segmentedHampel, hampel, got "mad"/],
+    [{ changepoint: { method: 'clinear' } }, /changepoint\.method must be one of levelShift, l2/],
+    [{ trend: { method: 'sen' } }, /trend\.method must be one of withinSegments, original/],
     [{ threads: 0 }, /threads/],
     [{ format: 5 }, /format/],
   ]

@@ -111,9 +111,11 @@ function compare(name, got) {
     got[cat].forEach((c, i) => { for (const [k, v] of Object.entries(expected[cat][i])) if (!close(c[k], v)) throw new Error(name + ': ' + cat + '[' + i + '].' + k + ' = ' + c[k] + ', expected ' + v) })
   }
 }
-const sync = analyzeNative(input)
+// The fixture holds the reference methods (referenceOptions in bench/baseline/index.ts).
+const reference = { anomaly: { method: 'hampel' }, changepoint: { method: 'l2' }, trend: { method: 'original' } }
+const sync = analyzeNative(input, reference)
 compare('analyzeNative', sync)
-analyze(input).then((async) => {
+analyze(input, reference).then((async) => {
   compare('analyze', async)
   if (JSON.stringify(async.trend) !== JSON.stringify(sync.trend)) throw new Error('analyze and analyzeNative differ')
   console.log(JSON.stringify({ version: engineVersion(), pool: poolInfo(), points: sync.stats.points, counts: ['summary', 'anomaly', 'changepoint', 'trend'].map((c) => sync[c].length) }))

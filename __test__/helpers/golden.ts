@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+import { referenceOptions } from '../../bench/baseline/index.js'
+import type { AnalyzeOptions } from '../../index.js'
+
 export const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden')
 
 export interface GoldenCase {
@@ -38,19 +41,28 @@ export const RULES: Record<string, Record<string, Rule>> = {
   },
   anomaly: {
     series: 'exact', index: 'exact', ts: 'exact', value: 'exact', median: 'exact', mad: 'exact',
-    score: { rel: 1e-12 }, halfWindow: 'exact', threshold: 'exact',
+    score: { rel: 1e-12 }, halfWindow: 'exact', threshold: 'exact', method: 'exact',
   },
   changepoint: {
     series: 'exact', index: 'exact', ts: 'exact',
-    meanBefore: { rel: 1e-9 }, meanAfter: { rel: 1e-9 }, delta: { rel: 1e-9 }, penalty: { rel: 1e-12 },
+    meanBefore: { rel: 1e-9 }, meanAfter: { rel: 1e-9 }, delta: { rel: 1e-9 }, penalty: { rel: 1e-12 }, method: 'exact',
   },
   trend: {
     series: 'exact', trend: 'exact', h: 'exact', p: { abs: 1e-12 }, z: { rel: 1e-9 }, tau: { rel: 1e-9 },
-    s: 'exact', varS: { rel: 1e-12 }, slope: { rel: 1e-9 }, intercept: { rel: 1e-9 }, n: 'exact',
+    s: 'exact', varS: { rel: 1e-12 }, slope: { rel: 1e-9 }, intercept: { rel: 1e-9 }, n: 'exact', method: 'exact',
+    levelShiftExplained: 'exact',
   },
 }
 
 export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+
+/** The fields that say which method made a conclusion; the references do not write them. */
+export const METHOD_FIELDS = ['method', 'levelShiftExplained']
+
+/** The case's options as the engine must run them to reproduce the references. */
+export function caseOptions(c: GoldenCase): AnalyzeOptions {
+  return referenceOptions(c.options as AnalyzeOptions)
+}
 
 export function close(got: unknown, want: unknown, rule: Rule): boolean {
   if (rule === 'exact' || typeof want !== 'number' || typeof got !== 'number') return Object.is(got, want) || got === want
@@ -71,7 +83,7 @@ export function mismatches(got: Record<string, any>, want: Record<string, any>, 
     const rules = RULES[category]!
     for (let i = 0; i < Math.min(g.length, w.length); i++) {
       const keys = Object.keys(w[i])
-      const extra = Object.keys(g[i]).filter((k) => !(k in w[i]))
+      const extra = Object.keys(g[i]).filter((k) => !(k in w[i]) && !METHOD_FIELDS.includes(k))
       if (extra.length) out.push(`${label} ${category}[${i}]: unexpected fields ${extra.join(', ')}`)
       for (const key of keys) {
         const rule = rules[key]

@@ -66,6 +66,7 @@ export function anomalySeries(
     score: a.score,
     halfWindow: options.halfWindow,
     threshold: options.threshold,
+    method: 'hampel' as const,
   }))
 }
 

@@ -151,5 +151,6 @@ export function changepointSeries(
     meanAfter: means[i + 1]!,
     delta: means[i + 1]! - means[i]!,
     penalty,
+    method: 'l2' as const,
   }))
 }

@@ -28,6 +28,25 @@ export const CATEGORIES: readonly Category[] = ['summary', 'anomaly', 'changepoi
 /** The options of `analyzeNative` that the baseline honours (threads and signal do not apply). */
 export type BaselineOptions = Omit<AnalyzeOptions, 'threads' | 'signal'>
 
+/** The method of each category that reproduces its reference library exactly (numpy/MATLAB's
+ *  Hampel, ruptures' l2 PELT, pymannkendall's original_test): the only ones the baseline has. */
+export const REFERENCE_METHODS = {
+  anomaly: 'hampel',
+  changepoint: 'l2',
+  trend: 'original',
+} as const
+
+/** `options` with the reference method of each category, unless it names its own: what the
+ *  golden fixtures, the baseline and the Python peers compute. */
+export function referenceOptions<T extends BaselineOptions>(options: T = {} as T): T {
+  return {
+    ...options,
+    anomaly: { method: REFERENCE_METHODS.anomaly, ...options.anomaly },
+    changepoint: { method: REFERENCE_METHODS.changepoint, ...options.changepoint },
+    trend: { method: REFERENCE_METHODS.trend, ...options.trend },
+  }
+}
+
 /** Options with their defaults filled in and their ranges checked. */
 export interface ResolvedOptions {
   categories: Set<Category>
@@ -59,6 +78,12 @@ export function resolveOptions(o: BaselineOptions = {}): ResolvedOptions {
   }
   const alpha = o.trend?.alpha ?? 0.05
   if (!(alpha > 0 && alpha < 1)) throw new OptionsError(`trend.alpha must be in (0, 1), got ${alpha}`)
+  for (const category of ['anomaly', 'changepoint', 'trend'] as const) {
+    const method = o[category]?.method
+    if (method !== undefined && method !== REFERENCE_METHODS[category]) {
+      throw new OptionsError(`${category}.method: the baseline implements only ${JSON.stringify(REFERENCE_METHODS[category])}, got ${JSON.stringify(method)}`)
+    }
+  }
   for (const c of o.categories ?? []) {
     if (!CATEGORIES.includes(c)) throw new OptionsError(`categories: unknown category ${JSON.stringify(c)}`)
   }

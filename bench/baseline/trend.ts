@@ -71,7 +71,7 @@ export function sensSlope(values: ArrayLike<number>): { slope: number; intercept
   return { slope, intercept }
 }
 
-export type TrendResult = Omit<TrendConclusion, 'series'>
+export type TrendResult = Omit<TrendConclusion, 'series' | 'method' | 'levelShiftExplained'>
 
 /** pymannkendall.original_test(values, alpha); null below 3 present values. */
 export function mannKendall(values: ArrayLike<number>, alpha: number): TrendResult | null {
@@ -97,5 +97,5 @@ export function trendSeries(
   alpha: number,
 ): TrendConclusion | null {
   const r = mannKendall(values, alpha)
-  return r && { series, ...r }
+  return r && { series, ...r, method: 'original' as const }
 }

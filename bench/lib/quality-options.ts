@@ -13,8 +13,12 @@ export const OPTION_SETS: OptionSet[] = [
   { name: 'default', why: 'the engine defaults, no options passed', options: {} },
   {
     name: 'reference',
-    why: 'the exact reference modes written out (Hampel k 30 / 4, PELT l2 minSize 2 jump 1 cleaned with the default penalty, Mann-Kendall original test alpha 0.05)',
-    options: { anomaly: { halfWindow: 30, threshold: 4 }, changepoint: { minSize: 2, jump: 1, clean: true }, trend: { alpha: 0.05 } },
+    why: 'the exact reference modes written out (plain Hampel k 30 / 4, PELT l2 minSize 2 jump 1 cleaned with the l2 default penalty, Mann-Kendall original test alpha 0.05): the defaults before issue 12',
+    options: {
+      anomaly: { method: 'hampel', halfWindow: 30, threshold: 4 },
+      changepoint: { method: 'l2', minSize: 2, jump: 1, clean: true },
+      trend: { method: 'original', alpha: 0.05 },
+    },
   },
   { name: 'penalty-60', why: 'PELT with a fixed penalty of 60 (about 3x the default at unit noise, n = 1,440)', options: { changepoint: { penalty: 60 } } },
   { name: 'threshold-5', why: 'Hampel threshold 5 robust sigmas', options: { anomaly: { threshold: 5 } } },

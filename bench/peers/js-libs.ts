@@ -67,7 +67,7 @@ export function hampelPeer(
     const sigma = MAD_SCALE * mad
     const off = Math.abs(xs[i]! - median)
     if (off > threshold * sigma) {
-      out.push({ series, index: i, ts: tss[i]!, value: xs[i]!, median, mad, score: sigma === 0 ? null : off / sigma, halfWindow: k, threshold })
+      out.push({ series, index: i, ts: tss[i]!, value: xs[i]!, median, mad, score: sigma === 0 ? null : off / sigma, halfWindow: k, threshold, method: 'hampel' })
     }
   }
   return out

@@ -4,7 +4,7 @@
 import { totalmem } from 'node:os'
 
 import { analyze, analyzeNative } from '../../index.js'
-import { analyzeBaseline, type Category } from '../baseline/index.js'
+import { analyzeBaseline, type BaselineOptions, type Category, referenceOptions } from '../baseline/index.js'
 import { budgeted, median, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
 import type { Peer } from '../peers/registry.js'
@@ -49,7 +49,7 @@ const categoriesOf = (a: Analysis): Category[] => (a === 'all' ? ['summary', 'an
  * The suite only compares like with like: on a part of the workload both must find the same
  * number of conclusions of each category, or the run stops (the property tests check values).
  */
-function agree(w: Workload, options: { categories: Category[] }): void {
+function agree(w: Workload, options: { categories: Category[] } & BaselineOptions): void {
   const part = w.part(w.unit === 'series' ? Math.min(w.full, 4) : Math.min(w.full, 3_000))
   const a = analyzeNative(part, options)
   const b = analyzeBaseline(part, options)
@@ -64,7 +64,8 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
   const rows: CompareRow[] = []
   for (const w of workloads) {
     for (const analysis of ANALYSES) {
-      const options = { categories: categoriesOf(analysis) }
+      // The peers compute the reference methods, so the engine is timed on those too.
+      const options = referenceOptions({ categories: categoriesOf(analysis) })
       let since = performance.now()
       const push = (impl: string, r: { timing?: Timing; skipped?: string }) => {
         rows.push({ workload: w.name, analysis, impl, ...r, note: r.timing ? memoryNote(w, analysis, impl) : undefined })

@@ -4,8 +4,11 @@
 //! ```sh
 //! node dist/cli.js gen --preset fleet --out /tmp/perf-fleet.ndjson
 //! cargo run --release -p conclude-engine --example profile -- /tmp/perf-fleet.ndjson \
-//!     [--categories summary,anomaly,changepoint,trend] [--threads N] [--jump N] [--repeat R]
+//!     [--categories summary,anomaly,changepoint,trend] [--threads N] [--jump N] [--repeat R] [--reference]
 //! ```
+//!
+//! `--reference` runs the exact reference methods (the defaults before issue 12) instead of
+//! the defaults, to compare the two on the same machine.
 //!
 //! Under `perf record -g`, build with symbols:
 //! `CARGO_PROFILE_RELEASE_DEBUG=true CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --example profile`.
@@ -25,7 +28,7 @@ fn process_cpu() -> f64 {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: profile FILE [--categories a,b] [--threads N] [--jump N] [--repeat R]");
+    eprintln!("usage: profile FILE [--categories a,b] [--threads N] [--jump N] [--repeat R] [--reference]");
     std::process::exit(2)
 }
 
@@ -46,6 +49,7 @@ fn main() {
             "--threads" => options.threads = Some(value().parse().unwrap_or_else(|_| usage())),
             "--jump" => options.changepoint.jump = value().parse().unwrap_or_else(|_| usage()),
             "--repeat" => repeat = value().parse().unwrap_or_else(|_| usage()),
+            "--reference" => options = options.reference(),
             _ if file.is_none() && !a.starts_with("--") => file = Some(a),
             _ => usage(),
         }

@@ -46,6 +46,8 @@
 //! can overflow (in numpy too); the median is then infinite, the runs need not
 //! be sorted and the MAD need not match numpy's (no panic either way).
 
+pub mod segmented;
+
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::ops::Range;

@@ -35,6 +35,8 @@
 //! *evaluating* starts that provably cannot be chosen; its output is the plain recursion's
 //! ([`pelt_l2_plain`]) and flat segments cost about linear time.
 
+pub mod level_shift;
+
 use crate::anomaly::MAD_SCALE;
 use crate::select::median_in_place;
 use crate::summary;

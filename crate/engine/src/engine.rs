@@ -2,8 +2,9 @@
 //!
 //! Series are independent, so they are spread over the pool with rayon; inside
 //! a long series the analyses that parallelise (Hampel by chunks, Sen's slope)
-//! do so themselves, and the two independent chains (summary + trend, anomaly
-//! -> changepoint) run side by side. Cancellation is cooperative: the flag is
+//! do so themselves, and the two independent chains (summary + original trend,
+//! anomaly -> level shifts -> change points, segmented anomalies, segmented trend)
+//! run side by side. Cancellation is cooperative: the flag is
 //! read before each series and between analyses. A panic anywhere becomes an
 //! [`ErrorKind::Internal`](crate::ErrorKind) error, never an abort.
 
@@ -14,15 +15,17 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::anomaly::segmented::hampel_within_segments;
 use crate::anomaly::{hampel, Anomaly};
 use crate::batch::{Batch, Series};
-use crate::changepoint::{detect, ChangePoint};
+use crate::changepoint::{detect, level_shift, ChangePoint};
 use crate::columns::{self, SeriesColumns};
 use crate::error::Error;
-use crate::options::{Category, Options};
+use crate::options::{AnomalyMethod, Category, ChangepointMethod, Options, TrendMethod};
 use crate::parse::parse;
 use crate::pool;
 use crate::summary::{summarize, Summary};
+use crate::trend::within_segments::{within_segments, SegmentedTrend};
 use crate::trend::{mann_kendall, Trend};
 
 /// Series at least this long run their two analysis chains in parallel.
@@ -37,6 +40,9 @@ pub struct SeriesConclusions {
     /// `(ts, change point)`.
     pub changepoints: Vec<(f64, ChangePoint)>,
     pub trend: Option<Trend>,
+    /// With `trend.method: withinSegments`: whether the level shifts explain what
+    /// `original_test` would call a trend (`None` with the original method).
+    pub level_shift_explained: Option<bool>,
 }
 
 /// Wall-clock of the phases, and CPU time summed over threads per analysis.
@@ -209,62 +215,112 @@ fn present(s: &Series) -> (Cow<'_, [f64]>, Cow<'_, [f64]>) {
 /// Conclusions of one kind with the timestamp of the point they name.
 type Stamped<T> = Vec<(f64, T)>;
 
+/// The positions in the series of its non-missing values.
+fn present_positions(values: &[f64]) -> Vec<usize> {
+    values.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, _)| i).collect()
+}
+
+/// The conclusions that come from one chain: anomalies, change points, and the trend
+/// when it is tested within the level-shift segments.
+#[derive(Default)]
+struct Chain {
+    anomalies: Stamped<Anomaly>,
+    changepoints: Stamped<ChangePoint>,
+    trend: Option<SegmentedTrend>,
+}
+
+/// Anomalies, change points and (with `trend.method: withinSegments`) the trend: the plain
+/// Hampel filter, the signal cleaned of its anomalies, then the level-shift fit that the
+/// default methods of all three share.
+fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -> Result<Chain, Error> {
+    let want_an = o.wants(Category::Anomaly);
+    let want_cp = o.wants(Category::Changepoint);
+    let want_segmented_trend = o.wants(Category::Trend) && o.trend.method == TrendMethod::WithinSegments;
+    let need_fit = o.needs_level_shifts();
+    if !want_an && !want_cp && !need_fit {
+        return Ok(Chain::default());
+    }
+    let (xs, ts) = present(s);
+    let cp = o.changepoint;
+    let an = o.anomaly;
+    let plain = if want_an || ((want_cp || need_fit) && cp.clean) {
+        CpuTime::timed(&cpu.anomaly, || hampel(&xs, an.half_window, an.threshold))
+    } else {
+        Vec::new()
+    };
+    check(cancel)?;
+    let signal: Cow<'_, [f64]> = if cp.clean && !plain.is_empty() {
+        let mut cleaned = xs.to_vec();
+        for a in &plain {
+            cleaned[a.index] = a.median;
+        }
+        Cow::Owned(cleaned)
+    } else {
+        Cow::Borrowed(&xs[..])
+    };
+    let positions = if need_fit { present_positions(&s.values) } else { Vec::new() };
+    let fit = if need_fit {
+        CpuTime::timed(&cpu.changepoint, || {
+            let p: Vec<f64> = positions.iter().map(|&i| i as f64).collect();
+            level_shift::fit(&signal, &p, cp.min_size, cp.jump, cp.penalty)
+        })
+    } else {
+        None
+    };
+    check(cancel)?;
+    let changepoints = if !want_cp {
+        Vec::new()
+    } else if cp.method == ChangepointMethod::LevelShift {
+        fit.as_ref().map(|f| f.change_points(&signal)).unwrap_or_default()
+    } else {
+        CpuTime::timed(&cpu.changepoint, || detect(&signal, cp.min_size, cp.jump, cp.penalty))
+    };
+    let changepoints = changepoints.into_iter().map(|c| (ts[c.index], c)).collect();
+    let anomalies = if !want_an {
+        Vec::new()
+    } else if an.method == AnomalyMethod::SegmentedHampel {
+        CpuTime::timed(&cpu.anomaly, || match &fit {
+            Some(f) => {
+                hampel_within_segments(&xs, an.half_window, an.threshold, plain, &f.bounds(xs.len()), f.noise_sd)
+            }
+            None => plain,
+        })
+    } else {
+        plain
+    };
+    let anomalies = anomalies.into_iter().map(|a| (ts[a.index], a)).collect();
+    check(cancel)?;
+    let trend = if want_segmented_trend {
+        CpuTime::timed(&cpu.trend, || within_segments(&s.values, &positions, fit.as_ref(), o.trend.alpha))
+    } else {
+        None
+    };
+    Ok(Chain { anomalies, changepoints, trend })
+}
+
 fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -> Result<SeriesConclusions, Error> {
     let wants = |c| o.wants(c);
 
-    let summary_and_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
+    let summary_and_original_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
         let summary = wants(Category::Summary).then(|| CpuTime::timed(&cpu.summary, || summarize(&s.ts, &s.values)));
         check(cancel)?;
-        let trend = if wants(Category::Trend) {
+        let trend = if wants(Category::Trend) && o.trend.method == TrendMethod::Original {
             CpuTime::timed(&cpu.trend, || mann_kendall(&s.values, o.trend.alpha))
         } else {
             None
         };
         Ok((summary, trend))
     };
+    let chain = || segment_chain(s, o, cpu, cancel);
 
-    let anomalies_and_changepoints = || -> Result<(Stamped<Anomaly>, Stamped<ChangePoint>), Error> {
-        let want_cp = wants(Category::Changepoint);
-        let want_an = wants(Category::Anomaly);
-        if !want_an && !want_cp {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        let (xs, ts) = present(s);
-        let cp = o.changepoint;
-        let anomalies = if want_an || (want_cp && cp.clean) {
-            CpuTime::timed(&cpu.anomaly, || hampel(&xs, o.anomaly.half_window, o.anomaly.threshold))
-        } else {
-            Vec::new()
-        };
-        check(cancel)?;
-        let changepoints = if want_cp {
-            CpuTime::timed(&cpu.changepoint, || {
-                let signal: Cow<'_, [f64]> = if cp.clean && !anomalies.is_empty() {
-                    let mut cleaned = xs.to_vec();
-                    for a in &anomalies {
-                        cleaned[a.index] = a.median;
-                    }
-                    Cow::Owned(cleaned)
-                } else {
-                    Cow::Borrowed(&xs[..])
-                };
-                detect(&signal, cp.min_size, cp.jump, cp.penalty)
-            })
-            .into_iter()
-            .map(|c| (ts[c.index], c))
-            .collect()
-        } else {
-            Vec::new()
-        };
-        let anomalies = if want_an { anomalies.into_iter().map(|a| (ts[a.index], a)).collect() } else { Vec::new() };
-        Ok((anomalies, changepoints))
-    };
-
-    let ((summary, trend), (anomalies, changepoints)) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
-        let (a, b) = rayon::join(summary_and_trend, anomalies_and_changepoints);
+    let ((summary, original_trend), chain) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
+        let (a, b) = rayon::join(summary_and_original_trend, chain);
         (a?, b?)
     } else {
-        (summary_and_trend()?, anomalies_and_changepoints()?)
+        (summary_and_original_trend()?, chain()?)
     };
-    Ok(SeriesConclusions { summary, anomalies, changepoints, trend })
+    let Chain { anomalies, changepoints, trend: segmented } = chain;
+    let level_shift_explained = segmented.as_ref().map(|t| t.level_shift_explained);
+    let trend = original_trend.or(segmented.map(|t| t.trend));
+    Ok(SeriesConclusions { summary, anomalies, changepoints, trend, level_shift_explained })
 }

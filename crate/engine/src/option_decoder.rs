@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 
 use crate::error::Error;
 use crate::options::{
-    AnomalyOptions, BadLinePolicy, Category, ChangepointOptions, Format, Options, TrendOptions, MAX_THREADS,
+    AnomalyMethod, AnomalyOptions, BadLinePolicy, Category, ChangepointMethod, ChangepointOptions, Format, Options,
+    TrendMethod, TrendOptions, MAX_THREADS,
 };
 
 /// A JS value, as far as options care.
@@ -75,6 +76,10 @@ pub const TOP: &[Key<Options>] = &[
 ];
 
 pub const ANOMALY: &[Key<AnomalyOptions>] = &[
+    key("method", |o, v, p| {
+        o.method = method(v, p, AnomalyMethod::NAMES, AnomalyMethod::from_name)?;
+        Ok(())
+    }),
     key("halfWindow", |o, v, p| {
         o.half_window = integer(v, p, 1, 1 << 24)?;
         Ok(())
@@ -86,6 +91,10 @@ pub const ANOMALY: &[Key<AnomalyOptions>] = &[
 ];
 
 pub const CHANGEPOINT: &[Key<ChangepointOptions>] = &[
+    key("method", |o, v, p| {
+        o.method = method(v, p, ChangepointMethod::NAMES, ChangepointMethod::from_name)?;
+        Ok(())
+    }),
     key("minSize", |o, v, p| {
         o.min_size = integer(v, p, 1, 1 << 30)?;
         Ok(())
@@ -104,10 +113,16 @@ pub const CHANGEPOINT: &[Key<ChangepointOptions>] = &[
     }),
 ];
 
-pub const TREND: &[Key<TrendOptions>] = &[key("alpha", |o, v, p| {
-    o.alpha = number(v, p)?;
-    Ok(())
-})];
+pub const TREND: &[Key<TrendOptions>] = &[
+    key("method", |o, v, p| {
+        o.method = method(v, p, TrendMethod::NAMES, TrendMethod::from_name)?;
+        Ok(())
+    }),
+    key("alpha", |o, v, p| {
+        o.alpha = number(v, p)?;
+        Ok(())
+    }),
+];
 
 /// `splitUnits`' second argument.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -276,6 +291,15 @@ fn one_of<T: Copy>(v: &Value, path: &str, choices: &[(&str, T)]) -> Result<T, Er
             .find(|(name, _)| name == s)
             .map(|&(_, c)| c)
             .ok_or_else(|| Error::options(format!("{path} must be {list}, got {s:?}"))),
+        other => Err(expected(path, &list, other)),
+    }
+}
+
+/// A method of a category: one of its `names`, read by `from_name`.
+fn method<T>(v: &Value, path: &str, names: &[&str], from_name: fn(&str) -> Option<T>) -> Result<T, Error> {
+    let list = names.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(" or ");
+    match v {
+        Value::String(s) => from_name(s).ok_or_else(|| Error::options(format!("{path} must be {list}, got {s:?}"))),
         other => Err(expected(path, &list, other)),
     }
 }

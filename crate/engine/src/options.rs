@@ -43,22 +43,76 @@ impl Category {
     }
 }
 
+/// How anomalies are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnomalyMethod {
+    /// Hampel windows truncated at the detected level shifts, scale at least the series'
+    /// noise scale ([`crate::anomaly::segmented`]).
+    #[default]
+    SegmentedHampel,
+    /// The plain Hampel filter (MATLAB's `hampel`, exact).
+    Hampel,
+}
+
+/// How change points are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangepointMethod {
+    /// Level shifts on a common linear trend ([`crate::changepoint::level_shift`]).
+    #[default]
+    LevelShift,
+    /// `ruptures.Pelt(model="l2")`, exact.
+    L2,
+}
+
+/// How the trend is tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrendMethod {
+    /// Mann-Kendall within the segments between level shifts, AR(1)-corrected
+    /// ([`crate::trend::within_segments`]).
+    #[default]
+    WithinSegments,
+    /// `pymannkendall.original_test`, exact.
+    Original,
+}
+
+macro_rules! method_names {
+    ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            pub fn name(self) -> &'static str {
+                match self { $(<$ty>::$variant => $name),+ }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($name => Some(<$ty>::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+method_names!(AnomalyMethod { SegmentedHampel => "segmentedHampel", Hampel => "hampel" });
+method_names!(ChangepointMethod { LevelShift => "levelShift", L2 => "l2" });
+method_names!(TrendMethod { WithinSegments => "withinSegments", Original => "original" });
+
 /// Hampel filter parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnomalyOptions {
+    pub method: AnomalyMethod,
     pub half_window: usize,
     pub threshold: f64,
 }
 
 impl Default for AnomalyOptions {
     fn default() -> Self {
-        AnomalyOptions { half_window: 30, threshold: 4.0 }
+        AnomalyOptions { method: AnomalyMethod::default(), half_window: 30, threshold: 4.0 }
     }
 }
 
 /// PELT parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChangepointOptions {
+    pub method: ChangepointMethod,
     pub min_size: usize,
     pub jump: usize,
     /// `None`: the default robust penalty `3 s^2 ln n`.
@@ -69,18 +123,19 @@ pub struct ChangepointOptions {
 
 impl Default for ChangepointOptions {
     fn default() -> Self {
-        ChangepointOptions { min_size: 2, jump: 1, penalty: None, clean: true }
+        ChangepointOptions { method: ChangepointMethod::default(), min_size: 2, jump: 1, penalty: None, clean: true }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrendOptions {
+    pub method: TrendMethod,
     pub alpha: f64,
 }
 
 impl Default for TrendOptions {
     fn default() -> Self {
-        TrendOptions { alpha: 0.05 }
+        TrendOptions { method: TrendMethod::default(), alpha: 0.05 }
     }
 }
 
@@ -109,6 +164,24 @@ impl Default for Options {
             trend: TrendOptions::default(),
             threads: None,
         }
+    }
+}
+
+impl Options {
+    /// The exact reference modes (ruptures l2, plain Hampel, `original_test`) with the
+    /// other options of `self`.
+    pub fn reference(mut self) -> Options {
+        self.anomaly.method = AnomalyMethod::Hampel;
+        self.changepoint.method = ChangepointMethod::L2;
+        self.trend.method = TrendMethod::Original;
+        self
+    }
+
+    /// Whether some requested analysis needs the level-shift fit.
+    pub fn needs_level_shifts(&self) -> bool {
+        (self.wants(Category::Changepoint) && self.changepoint.method == ChangepointMethod::LevelShift)
+            || (self.wants(Category::Anomaly) && self.anomaly.method == AnomalyMethod::SegmentedHampel)
+            || (self.wants(Category::Trend) && self.trend.method == TrendMethod::WithinSegments)
     }
 }
 

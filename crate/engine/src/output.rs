@@ -9,7 +9,7 @@ use std::io::Write;
 use crate::anomaly::Anomaly;
 use crate::changepoint::ChangePoint;
 use crate::engine::Analysis;
-use crate::options::{AnomalyOptions, Category};
+use crate::options::{AnomalyOptions, Category, ChangepointMethod, TrendMethod};
 use crate::summary::Summary;
 use crate::trend::Trend;
 
@@ -18,8 +18,8 @@ use crate::trend::Trend;
 pub enum Conclusion<'a> {
     Summary(&'a Summary),
     Anomaly { ts: f64, anomaly: &'a Anomaly, params: AnomalyOptions },
-    Changepoint { ts: f64, changepoint: &'a ChangePoint },
-    Trend(&'a Trend),
+    Changepoint { ts: f64, changepoint: &'a ChangePoint, method: ChangepointMethod },
+    Trend { trend: &'a Trend, method: TrendMethod, level_shift_explained: Option<bool> },
 }
 
 impl Conclusion<'_> {
@@ -28,7 +28,7 @@ impl Conclusion<'_> {
             Conclusion::Summary(_) => Category::Summary,
             Conclusion::Anomaly { .. } => Category::Anomaly,
             Conclusion::Changepoint { .. } => Category::Changepoint,
-            Conclusion::Trend(_) => Category::Trend,
+            Conclusion::Trend { .. } => Category::Trend,
         }
     }
 }
@@ -37,6 +37,8 @@ impl Conclusion<'_> {
 /// order then index order.
 pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMut(&'a str, Conclusion<'a>)) {
     let params = analysis.options.anomaly;
+    let cp_method = analysis.options.changepoint.method;
+    let trend_method = analysis.options.trend.method;
     for (id, c) in analysis.ids.iter().zip(&analysis.conclusions) {
         match category {
             Category::Summary => c.summary.iter().for_each(|s| f(id, Conclusion::Summary(s))),
@@ -47,10 +49,12 @@ pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMu
             }
             Category::Changepoint => {
                 for (ts, changepoint) in &c.changepoints {
-                    f(id, Conclusion::Changepoint { ts: *ts, changepoint })
+                    f(id, Conclusion::Changepoint { ts: *ts, changepoint, method: cp_method })
                 }
             }
-            Category::Trend => c.trend.iter().for_each(|t| f(id, Conclusion::Trend(t))),
+            Category::Trend => c.trend.iter().for_each(|trend| {
+                f(id, Conclusion::Trend { trend, method: trend_method, level_shift_explained: c.level_shift_explained })
+            }),
         }
     }
 }
@@ -191,17 +195,19 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
                 .num("mad", a.mad)
                 .opt("score", a.score)
                 .int("halfWindow", params.half_window as i64)
-                .num("threshold", params.threshold);
+                .num("threshold", params.threshold)
+                .str("method", params.method.name());
         }
-        Conclusion::Changepoint { ts, changepoint: c } => {
+        Conclusion::Changepoint { ts, changepoint: c, method } => {
             o.int("index", c.index as i64)
                 .num("ts", ts)
                 .num("meanBefore", c.mean_before)
                 .num("meanAfter", c.mean_after)
                 .num("delta", c.delta)
-                .num("penalty", c.penalty);
+                .num("penalty", c.penalty)
+                .str("method", method.name());
         }
-        Conclusion::Trend(t) => {
+        Conclusion::Trend { trend: t, method, level_shift_explained } => {
             o.str("trend", t.trend.as_str())
                 .bool("h", t.h)
                 .num("p", t.p)
@@ -211,7 +217,11 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
                 .num("varS", t.var_s)
                 .num("slope", t.slope)
                 .num("intercept", t.intercept)
-                .int("n", t.n as i64);
+                .int("n", t.n as i64)
+                .str("method", method.name());
+            if let Some(explained) = level_shift_explained {
+                o.bool("levelShiftExplained", explained);
+            }
         }
     }
     if let Some(p) = provenance {

@@ -29,6 +29,7 @@
 mod msort;
 pub mod normal;
 mod sen;
+pub mod within_segments;
 
 pub use sen::sen_slope;
 
@@ -95,24 +96,8 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
     let score = score_sorting(&mut sorted);
     let (s, var_s) = (score.s, score.var_s);
 
-    // pymannkendall's __z_score (s is a float64 there, exact).
-    let sf = s as f64;
-    let z = match s {
-        0 => 0.0,
-        s if s > 0 => (sf - 1.0) / var_s.sqrt(),
-        _ => (sf + 1.0) / var_s.sqrt(),
-    };
-    // __p_value: two-tailed.
-    let p = 2.0 * (1.0 - normal::ndtr(z.abs()));
-    let h = z.abs() > normal::ndtri(1.0 - alpha / 2.0);
-    let trend = if z < 0.0 && h {
-        Direction::Decreasing
-    } else if z > 0.0 && h {
-        Direction::Increasing
-    } else {
-        Direction::NoTrend
-    };
-    let tau = sf / (0.5 * n as f64 * (n - 1) as f64);
+    let Decision { z, p, h, trend } = decide(s, var_s, alpha);
+    let tau = s as f64 / (0.5 * n as f64 * (n - 1) as f64);
 
     let finite = sorted.first().is_some_and(|v| v.is_finite()) && sorted.last().is_some_and(|v| v.is_finite());
     let zero = finite.then_some(sen::ZeroCounts { lt: score.lt, eq: score.eq });
@@ -141,6 +126,36 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
     let intercept = med_x - med_pos * slope;
 
     Some(Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n })
+}
+
+/// The outcome of a Mann-Kendall-type test from its score and variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    pub z: f64,
+    pub p: f64,
+    pub h: bool,
+    pub trend: Direction,
+}
+
+/// pymannkendall's `__z_score`, `__p_value` (two-tailed) and decision at level `alpha`.
+pub fn decide(s: i64, var_s: f64, alpha: f64) -> Decision {
+    // s is a float64 in pymannkendall (exact).
+    let sf = s as f64;
+    let z = match s {
+        0 => 0.0,
+        s if s > 0 => (sf - 1.0) / var_s.sqrt(),
+        _ => (sf + 1.0) / var_s.sqrt(),
+    };
+    let p = 2.0 * (1.0 - normal::ndtr(z.abs()));
+    let h = z.abs() > normal::ndtri(1.0 - alpha / 2.0);
+    let trend = if z < 0.0 && h {
+        Direction::Decreasing
+    } else if z > 0.0 && h {
+        Direction::Increasing
+    } else {
+        Direction::NoTrend
+    };
+    Decision { z, p, h, trend }
 }
 
 /// The Mann-Kendall S, its tie counts and pymannkendall's variance, over the

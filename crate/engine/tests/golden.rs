@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use conclude_engine::options::{BadLinePolicy, Category, Format};
+use conclude_engine::options::{AnomalyMethod, BadLinePolicy, Category, ChangepointMethod, Format, TrendMethod};
 use conclude_engine::{engine, output, Options};
 use serde_json::Value;
 
@@ -19,9 +19,12 @@ fn read_json(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The fixture's camelCase options, as the JS binding would read them.
+/// The fixture's camelCase options, as the JS binding would read them, with the exact
+/// reference method of each category (ruptures l2, plain Hampel, `original_test`) unless
+/// the case names its own.
 fn options(v: &Value) -> Options {
-    let mut o = Options::default();
+    let mut o = Options::default().reference();
+    let method = |v: &Value| v.get("method").and_then(Value::as_str).map(str::to_owned);
     let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
     if let Some(f) = v.get("format").and_then(Value::as_str) {
         o.format = Some(if f == "csv" { Format::Csv } else { Format::Ndjson });
@@ -36,6 +39,9 @@ fn options(v: &Value) -> Options {
         o.categories = c;
     }
     if let Some(a) = v.get("anomaly") {
+        if let Some(m) = method(a) {
+            o.anomaly.method = AnomalyMethod::from_name(&m).expect("anomaly.method");
+        }
         if let Some(k) = num(a, "halfWindow") {
             o.anomaly.half_window = k as usize;
         }
@@ -44,6 +50,9 @@ fn options(v: &Value) -> Options {
         }
     }
     if let Some(c) = v.get("changepoint") {
+        if let Some(m) = method(c) {
+            o.changepoint.method = ChangepointMethod::from_name(&m).expect("changepoint.method");
+        }
         if let Some(m) = num(c, "minSize") {
             o.changepoint.min_size = m as usize;
         }
@@ -55,8 +64,13 @@ fn options(v: &Value) -> Options {
             o.changepoint.clean = b;
         }
     }
-    if let Some(a) = v.get("trend").and_then(|t| num(t, "alpha")) {
-        o.trend.alpha = a;
+    if let Some(t) = v.get("trend") {
+        if let Some(m) = method(t) {
+            o.trend.method = TrendMethod::from_name(&m).expect("trend.method");
+        }
+        if let Some(a) = num(t, "alpha") {
+            o.trend.alpha = a;
+        }
     }
     o
 }

@@ -15,20 +15,28 @@ use crate::js_error;
 /// Hampel filter parameters.
 #[napi(object, object_to_js = false)]
 pub struct AnomalyOptions {
+    /// `segmentedHampel` (default): windows do not cross detected level shifts and the scale is at
+    /// least the series' noise scale. `hampel`: the plain filter (MATLAB's `hampel`, exact).
+    #[napi(ts_type = "'segmentedHampel' | 'hampel'")]
+    pub method: Option<String>,
     /// Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30.
     pub half_window: Option<f64>,
     /// A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4.
     pub threshold: Option<f64>,
 }
 
-/// PELT (l2 cost) parameters, as ruptures names them.
+/// Change point parameters (PELT's as ruptures names them).
 #[napi(object, object_to_js = false)]
 pub struct ChangepointOptions {
+    /// `levelShift` (default): level shifts on a common linear trend, penalty for autocorrelated
+    /// noise. `l2`: `ruptures.Pelt(model="l2")` exactly.
+    #[napi(ts_type = "'levelShift' | 'l2'")]
+    pub method: Option<String>,
     /// Minimum segment length. Default 2.
     pub min_size: Option<f64>,
     /// Candidate change points every `jump` points. Default 1.
     pub jump: Option<f64>,
-    /// Penalty per change point. Default `3 * s^2 * ln(n)`, s a robust noise scale.
+    /// Penalty per change point. Default `3 * s^2 * ln(n)`, s a robust noise scale (the long-run one with `levelShift`).
     pub penalty: Option<f64>,
     /// Replace anomalies by their window median before segmenting. Default true.
     pub clean: Option<bool>,
@@ -37,6 +45,10 @@ pub struct ChangepointOptions {
 /// Mann-Kendall parameters.
 #[napi(object, object_to_js = false)]
 pub struct TrendOptions {
+    /// `withinSegments` (default): Mann-Kendall between points of the same level-shift segment,
+    /// corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly.
+    #[napi(ts_type = "'withinSegments' | 'original'")]
+    pub method: Option<String>,
     /// Significance level. Default 0.05.
     pub alpha: Option<f64>,
 }
@@ -196,22 +208,30 @@ pub struct AnomalyConclusion {
     pub score: Option<f64>,
     pub half_window: u32,
     pub threshold: f64,
+    #[napi(ts_type = "'segmentedHampel' | 'hampel'")]
+    pub method: String,
 }
 
-/// One change point (PELT, l2 cost): the first index of a new segment.
+/// One change point: the first index of a new segment.
 #[napi(object, object_from_js = false)]
 pub struct ChangepointConclusion {
     pub series: String,
     /// Position among the series' non-missing values.
     pub index: u32,
     pub ts: f64,
+    /// Plain means of the segments before and after.
     pub mean_before: f64,
     pub mean_after: f64,
+    /// `levelShift`: the jump of the fitted level at the change (the common slope left out);
+    /// `l2`: `meanAfter - meanBefore`.
     pub delta: f64,
     pub penalty: f64,
+    #[napi(ts_type = "'levelShift' | 'l2'")]
+    pub method: String,
 }
 
-/// Mann-Kendall trend test and Sen's slope (pymannkendall.original_test).
+/// Mann-Kendall trend test and Sen's slope (`original`: pymannkendall.original_test; `withinSegments`:
+/// the test within the level-shift segments, Sen's slope of the series with the level offsets removed).
 #[napi(object, object_from_js = false)]
 pub struct TrendConclusion {
     pub series: String,
@@ -227,6 +247,10 @@ pub struct TrendConclusion {
     pub intercept: f64,
     /// Non-missing values.
     pub n: u32,
+    #[napi(ts_type = "'withinSegments' | 'original'")]
+    pub method: String,
+    /// `withinSegments` only: `original_test` would call a trend what the level shifts explain.
+    pub level_shift_explained: Option<bool>,
 }
 
 /// Milliseconds: phases in wall-clock time, analyses in CPU time summed over threads.
