@@ -297,7 +297,7 @@ fn one_of<T: Copy>(v: &Value, path: &str, choices: &[(&str, T)]) -> Result<T, Er
 
 /// A method of a category: one of its `names`, read by `from_name`.
 fn method<T>(v: &Value, path: &str, names: &[&str], from_name: fn(&str) -> Option<T>) -> Result<T, Error> {
-    let list = names.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(" or ");
+    let list = format!("one of {}", names.join(", "));
     match v {
         Value::String(s) => from_name(s).ok_or_else(|| Error::options(format!("{path} must be {list}, got {s:?}"))),
         other => Err(expected(path, &list, other)),
