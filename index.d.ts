@@ -95,7 +95,7 @@ export interface AnomalyConclusion {
   value: number
   median: number
   mad: number
-  /** `|value - median| / (1.4826 * mad)`, null when that scale is 0. */
+  /** `|value - median| / (1.482602218505602 * mad)`, null when that scale is 0. */
   score: number | null
   halfWindow: number
   threshold: number
@@ -105,7 +105,7 @@ export interface AnomalyConclusion {
 export interface AnomalyOptions {
   /** Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30. */
   halfWindow?: number
-  /** A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4. */
+  /** A point is anomalous when `|x - median| > threshold * 1.482602218505602 * MAD`. Default 4. */
   threshold?: number
 }
 

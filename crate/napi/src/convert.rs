@@ -14,7 +14,7 @@ use crate::js_error;
 pub struct AnomalyOptions {
     /// Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30.
     pub half_window: Option<f64>,
-    /// A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4.
+    /// A point is anomalous when `|x - median| > threshold * 1.482602218505602 * MAD`. Default 4.
     pub threshold: Option<f64>,
 }
 
@@ -182,7 +182,7 @@ pub struct AnomalyConclusion {
     pub value: f64,
     pub median: f64,
     pub mad: f64,
-    /// `|value - median| / (1.4826 * mad)`, null when that scale is 0.
+    /// `|value - median| / (1.482602218505602 * mad)`, null when that scale is 0.
     pub score: Option<f64>,
     pub half_window: u32,
     pub threshold: f64,
