@@ -609,7 +609,8 @@ impl<'a> Ties<'a> {
             if fast > threshold + self.tol {
                 return false;
             }
-            if fast > threshold - self.tol && !(self.value(t, e, dp) <= self.f(e, dp) + pen) {
+            // ruptures keeps `t` iff its value is `<=` the threshold (values are never NaN)
+            if fast > threshold - self.tol && self.value(t, e, dp) > self.f(e, dp) + pen {
                 return false;
             }
         }
