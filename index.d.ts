@@ -31,6 +31,14 @@ export interface AnalysisStats {
   badLines: number
   /** The first (up to 20) skipped line numbers, 1-based. */
   badLineNumbers: Array<number>
+  /**
+   * Series where change points were requested but not searched: fewer non-missing values
+   * than `minSize`, where ruptures raises `BadSegmentationParameters`. Their other
+   * analyses ran.
+   */
+  changepointSkipped: number
+  /** The first (up to 20) of them, in series order. */
+  changepointSkippedSeries: Array<string>
   /** Engine threads used. */
   threads: number
   timings: AnalysisTimings

@@ -27,6 +27,9 @@ use crate::trend::{mann_kendall, Trend};
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;
 
+/// How many of the series refused a change point search [`Stats`] names.
+pub const SKIPPED_NAMES: usize = 20;
+
 /// The conclusions of one series.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesConclusions {
@@ -36,6 +39,9 @@ pub struct SeriesConclusions {
     /// `(ts, change point)`.
     pub changepoints: Vec<(f64, ChangePoint)>,
     pub trend: Option<Trend>,
+    /// Change points were requested but the series has fewer non-missing values than
+    /// `minSize`: ruptures raises `BadSegmentationParameters` there, so none were searched.
+    pub changepoint_skipped: bool,
 }
 
 /// Wall-clock of the phases, and CPU time summed over threads per analysis.
@@ -56,6 +62,10 @@ pub struct Stats {
     pub series: usize,
     pub bad_lines: usize,
     pub bad_line_numbers: Vec<usize>,
+    /// Series whose change point search was refused (see
+    /// [`SeriesConclusions::changepoint_skipped`]), and the first [`SKIPPED_NAMES`] of them.
+    pub changepoint_skipped: usize,
+    pub changepoint_skipped_series: Vec<String>,
     pub threads: usize,
     pub timings: Timings,
 }
@@ -153,12 +163,15 @@ fn analyze_on_current_pool(input: &[u8], options: &Options, cancel: &AtomicBool)
     let done = Instant::now();
 
     let ids = series.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let skipped = || ids.iter().zip(&conclusions).filter(|(_, c)| c.changepoint_skipped).map(|(id, _)| id);
     let nanos = |a: &AtomicU64| Duration::from_nanos(a.load(Ordering::Relaxed));
     let stats = Stats {
         points,
         series: ids.len(),
         bad_lines,
         bad_line_numbers,
+        changepoint_skipped: skipped().count(),
+        changepoint_skipped_series: skipped().take(SKIPPED_NAMES).cloned().collect(),
         threads: rayon::current_num_threads(),
         timings: Timings {
             parse: parsed - started,
@@ -243,5 +256,8 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
     } else {
         (summary_and_trend()?, anomalies_and_changepoints()?)
     };
-    Ok(SeriesConclusions { summary, anomalies, changepoints, trend })
+    // ruptures' sanity check with no change point: `min_size > n` is refused.
+    let changepoint_skipped =
+        wants(Category::Changepoint) && s.values.iter().filter(|v| !v.is_nan()).count() < o.changepoint.min_size.max(1);
+    Ok(SeriesConclusions { summary, anomalies, changepoints, trend, changepoint_skipped })
 }

@@ -240,6 +240,12 @@ pub struct AnalysisStats {
     pub bad_lines: u32,
     /// The first (up to 20) skipped line numbers, 1-based.
     pub bad_line_numbers: Vec<u32>,
+    /// Series where change points were requested but not searched: fewer non-missing values
+    /// than `minSize`, where ruptures raises `BadSegmentationParameters`. Their other
+    /// analyses ran.
+    pub changepoint_skipped: u32,
+    /// The first (up to 20) of them, in series order.
+    pub changepoint_skipped_series: Vec<String>,
     /// Engine threads used.
     pub threads: u32,
     pub timings: AnalysisTimings,
@@ -263,6 +269,8 @@ impl From<&Stats> for AnalysisStats {
             series: s.series as u32,
             bad_lines: s.bad_lines as u32,
             bad_line_numbers: s.bad_line_numbers.iter().map(|&n| n as u32).collect(),
+            changepoint_skipped: s.changepoint_skipped as u32,
+            changepoint_skipped_series: s.changepoint_skipped_series.clone(),
             threads: s.threads as u32,
             timings: AnalysisTimings {
                 parse_ms: ms(t.parse),
