@@ -31,6 +31,14 @@ export interface AnalysisStats {
   badLines: number
   /** The first (up to 20) skipped line numbers, 1-based. */
   badLineNumbers: Array<number>
+  /**
+   * Series where change points were requested but not searched: fewer non-missing values
+   * than `minSize`, where ruptures raises `BadSegmentationParameters`. Their other
+   * analyses ran.
+   */
+  changepointSkipped: number
+  /** The first (up to 20) of them, in series order. */
+  changepointSkippedSeries: Array<string>
   /** Engine threads used. */
   threads: number
   timings: AnalysisTimings
@@ -117,7 +125,7 @@ export interface AnomalyConclusion {
   value: number
   median: number
   mad: number
-  /** `|value - median| / (1.4826 * mad)`, null when that scale is 0. */
+  /** `|value - median| / (1.482602218505602 * mad)`, null when that scale is 0. */
   score: number | null
   halfWindow: number
   threshold: number
@@ -133,7 +141,7 @@ export interface AnomalyOptions {
   method?: 'segmentedHampel' | 'hampel'
   /** Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30. */
   halfWindow?: number
-  /** A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4. */
+  /** A point is anomalous when `|x - median| > threshold * 1.482602218505602 * MAD`. Default 4. */
   threshold?: number
 }
 

@@ -8,15 +8,29 @@ import { cases, CATEGORIES, close, expected, mismatches, read, RULES } from './h
 
 const all = cases()
 
+// Exact PELT ties: only ruptures' own arithmetic decides them (the engine's `Ties`, see
+// docs/exactness.md); the baseline's prefix-sum PELT does not, so its change points are not
+// compared there (the other categories are), and a test below shows that they do differ.
+const TIE_CASES = new Set(['pelt_ties', 'pelt_jump_ties'])
+const compared = (name: string, found: string[]) =>
+  TIE_CASES.has(name) ? found.filter((m) => !m.includes(' changepoint')) : found
+
+test('the baseline does not resolve exact PELT ties as ruptures does (why their change points are not compared)', (t) => {
+  for (const c of all.filter((c) => TIE_CASES.has(c.name))) {
+    const got = analyzeBaseline(read(c.ndjson), c.options as any)
+    t.true(mismatches(got, expected(c), c.name).some((m) => m.includes(' changepoint')), c.name)
+  }
+})
+
 for (const c of all) {
   test(`baseline ${c.name}: NDJSON matches the references`, (t) => {
     const got = analyzeBaseline(read(c.ndjson), c.options as any)
-    t.deepEqual(mismatches(got, expected(c), `${c.name}.ndjson`), [])
+    t.deepEqual(compared(c.name, mismatches(got, expected(c), `${c.name}.ndjson`)), [])
   })
 
   test(`baseline ${c.name}: CSV matches the references and the NDJSON result`, (t) => {
     const got = analyzeBaseline(read(c.csv), c.options as any)
-    t.deepEqual(mismatches(got, expected(c), `${c.name}.csv`), [])
+    t.deepEqual(compared(c.name, mismatches(got, expected(c), `${c.name}.csv`)), [])
     const fromNdjson = analyzeBaseline(read(c.ndjson), c.options as any)
     for (const category of CATEGORIES) t.deepEqual(got[category], fromNdjson[category])
   })

@@ -97,9 +97,10 @@ export function mismatches(got: Record<string, any>, want: Record<string, any>, 
       }
     }
   }
-  for (const key of ['points', 'series', 'badLines']) {
-    if (key in (want.stats ?? {}) && got.stats[key] !== want.stats[key]) {
-      out.push(`${label} stats.${key}: got ${got.stats[key]}, expected ${want.stats[key]}`)
+  for (const key of ['points', 'series', 'badLines', 'changepointSkipped', 'changepointSkippedSeries']) {
+    const [g, w] = [JSON.stringify(got.stats[key]), JSON.stringify(want.stats?.[key])]
+    if (key in (want.stats ?? {}) && g !== w) {
+      out.push(`${label} stats.${key}: got ${g}, expected ${w}`)
     }
   }
   return out

@@ -118,7 +118,12 @@ export function analyzeBaseline(input: Uint8Array | string, options: BaselineOpt
     ms[category] += performance.now() - t0
     return out
   }
+  const skipped: string[] = []
   for (const { id, ts, values } of batch.series) {
+    // ruptures raises BadSegmentationParameters below minSize values: no search, reported
+    if (o.categories.has('changepoint') && values.filter((v) => !Number.isNaN(v)).length < Math.max(o.changepoint.minSize, 1)) {
+      skipped.push(id)
+    }
     if (o.categories.has('summary')) summary.push(timed('summary', () => summarySeries(id, ts, values)))
     if (o.categories.has('anomaly')) anomaly.push(...timed('anomaly', () => anomalySeries(id, ts, values, o.anomaly)))
     if (o.categories.has('changepoint')) {
@@ -140,6 +145,8 @@ export function analyzeBaseline(input: Uint8Array | string, options: BaselineOpt
       series: batch.series.length,
       badLines: batch.badLines,
       badLineNumbers: batch.badLineNumbers,
+      changepointSkipped: skipped.length,
+      changepointSkippedSeries: skipped.slice(0, 20),
       threads: 1,
       timings: {
         parseMs: parsed - started,

@@ -108,18 +108,18 @@ pub fn pelt_l2_plain(x: &[f64], min_size: usize, jump: usize, penalty: f64) -> V
     };
     let sums = PrefixSums::new(x, &grid);
     let mut dp = Dp::new(&grid);
+    let mut ties = Ties::new(x, &grid, &sums, penalty);
     let mut cands = Candidates::default();
     for b in grid.ends() {
         if let Some(t) = grid.new_admissible(b) {
             cands.push(t, dp.f[t], &sums);
         }
-        let (best, arg, worst) = cands.evaluate(b, &sums, penalty);
+        let m = cands.evaluate(b, &sums, penalty);
+        let arg = ties.choose(&mut cands, m, b, &dp, &sums);
+        let best = cands.vals[arg];
         dp.f[b] = best;
         dp.prev[b] = cands.idx[arg];
-        let threshold = best + penalty;
-        if worst > threshold {
-            cands.retain_below(threshold);
-        }
+        ties.prune(&mut cands, best + penalty, m.worst);
     }
     dp.breakpoints(&grid)
 }
@@ -160,11 +160,12 @@ fn pelt_l2_accelerated(x: &[f64], min_size: usize, jump: usize, penalty: f64) ->
         return (pelt_l2_plain(x, min_size, jump, penalty), Stats::default());
     };
     let mut dp = Dp::new(&grid);
+    let mut ties = Ties::new(x, &grid, &sums, penalty);
     for b in grid.ends() {
         if let Some(t) = grid.new_admissible(b) {
             acc.admit(t, &dp, &sums);
         }
-        let (best, argmin) = acc.step(b, &dp, &sums, &grid);
+        let (best, argmin) = acc.step(b, &dp, &sums, &grid, &mut ties);
         dp.f[b] = best;
         dp.prev[b] = argmin;
         acc.stats.max_active = acc.stats.max_active.max(acc.active.len());
@@ -357,6 +358,9 @@ struct Candidates {
     zone: Vec<Zone>,
     /// Values at the current end, from [`Candidates::evaluate`].
     vals: Vec<f64>,
+    /// Kept by a pruning too close to call in the fast arithmetic (see [`Ties`]): ruptures
+    /// may have pruned it, which [`Ties::alive`] checks before it is chosen.
+    doubt: Vec<bool>,
 }
 
 impl Candidates {
@@ -373,6 +377,7 @@ impl Candidates {
         self.p.push(sums.p[t]);
         self.zone.push(Zone::default());
         self.vals.push(f64::NAN);
+        self.doubt.push(false);
     }
 
     fn swap_remove(&mut self, i: usize) {
@@ -383,11 +388,12 @@ impl Candidates {
         self.p.swap_remove(i);
         self.zone.swap_remove(i);
         self.vals.swap_remove(i);
+        self.doubt.swap_remove(i);
     }
 
     /// Computes every value at end `b`, `F(t) + (C(t, b) + pen)`, into `vals`; returns the
-    /// minimum, the position of the smallest start reaching it, and the maximum.
-    fn evaluate(&mut self, b: usize, sums: &PrefixSums, pen: f64) -> (f64, usize, f64) {
+    /// minimum, the position of the smallest start reaching it, the next value and the maximum.
+    fn evaluate(&mut self, b: usize, sums: &PrefixSums, pen: f64) -> MinMax {
         let (sb, qb, pb) = (sums.s[b], sums.q[b], sums.p[b]);
         let n = self.len();
         let (f, s, q, p) = (&self.f[..n], &self.s[..n], &self.q[..n], &self.p[..n]);
@@ -395,34 +401,54 @@ impl Candidates {
         for i in 0..n {
             vals[i] = f[i] + (seg_cost(sb - s[i], qb - q[i], pb - p[i]) + pen);
         }
-        self.first_min_max()
+        self.first_min_max_second()
     }
 
     /// ruptures' `min`: the minimum of `vals` and the position of the smallest start
     /// reaching it (the first in admissible order); also the maximum.
     fn first_min_max(&self) -> (f64, usize, f64) {
+        let m = self.first_min_max_second();
+        (m.best, m.arg, m.worst)
+    }
+
+    /// [`Candidates::first_min_max`] and the smallest value at another position.
+    fn first_min_max_second(&self) -> MinMax {
         let (vals, idx) = (&self.vals[..], &self.idx[..self.vals.len()]);
-        let (mut best, mut arg, mut worst) = (vals[0], 0, vals[0]);
+        let (mut best, mut arg, mut worst, mut second) = (vals[0], 0, vals[0], f64::INFINITY);
         for i in 1..vals.len() {
             let v = vals[i];
+            // Branches, not `f64::min`: rarely taken, and no dependency chain through `second`.
             if v < best || (v == best && idx[i] < idx[arg]) {
+                if best < second {
+                    second = best;
+                }
                 best = v;
                 arg = i;
+            } else if v < second {
+                second = v;
             }
             if v > worst {
                 worst = v;
             }
         }
-        (best, arg, worst)
+        MinMax { best, arg, second, worst }
     }
 
-    /// ruptures' pruning: keeps the candidates whose value is `<= threshold`, in order.
-    /// Returns whether any was dropped.
-    fn retain_below(&mut self, threshold: f64) -> bool {
+    /// ruptures' pruning, for values known to within `tol`: drops the candidates whose value
+    /// is above `threshold + tol`, keeps the others in order and marks those above
+    /// `threshold - tol` as doubtful. Returns whether any was dropped or marked.
+    fn retain_below(&mut self, threshold: f64, tol: f64) -> bool {
+        let (hi, lo) = (threshold + tol, threshold - tol);
         let n = self.len();
+        let mut marked = false;
         let mut k = 0;
         for i in 0..n {
-            if self.vals[i] <= threshold {
+            let v = self.vals[i];
+            if v <= hi {
+                if v > lo {
+                    self.doubt[i] = true;
+                    marked = true;
+                }
                 if k != i {
                     self.idx[k] = self.idx[i];
                     self.f[k] = self.f[i];
@@ -431,6 +457,7 @@ impl Candidates {
                     self.p[k] = self.p[i];
                     self.zone[k] = self.zone[i];
                     self.vals[k] = self.vals[i];
+                    self.doubt[k] = self.doubt[i];
                 }
                 k += 1;
             }
@@ -442,8 +469,169 @@ impl Candidates {
         self.p.truncate(k);
         self.zone.truncate(k);
         self.vals.truncate(k);
-        k != n
+        self.doubt.truncate(k);
+        marked || k != n
     }
+}
+
+/// What [`Candidates::first_min_max_second`] finds.
+#[derive(Debug, Clone, Copy)]
+struct MinMax {
+    best: f64,
+    /// Position of the first minimum.
+    arg: usize,
+    /// The smallest value at another position (infinite when there is none).
+    second: f64,
+    worst: f64,
+}
+
+/// Decisions too close to call in the fast arithmetic, taken in ruptures' own.
+///
+/// The prefix-sum values are within a few ulps of `scale = Σ y² + 2 pen` of the exact ones,
+/// and so are ruptures' (`var() * len` per segment, two-pass, summed along the partition).
+/// Where two candidates' values, or a value and the pruning threshold, are within
+/// [`Ties::TOL`] ulps of `scale` of each other, the exact values may be equal (integer and
+/// noiseless data make such ties common) and only ruptures' rounding decides. There the
+/// values are recomputed with ruptures' floats: each segment cost as
+/// `x[t:b].var() * (b - t)` with numpy's pairwise sums ([`ruptures_cost`]), `F` as the sum of
+/// those plus the penalties along the chosen partition, left to right as Python's `sum`
+/// adds the partition dict. The choice is then ruptures' first minimum in admissible
+/// order. A pruning too close to call keeps the start, marked doubtful; a doubtful start
+/// is checked against ruptures' pruning at every end since its admission before it can be
+/// chosen, and dropped if ruptures pruned it.
+///
+/// Each such decision costs O(segment length); they only occur at near-ties.
+struct Ties<'a> {
+    x: &'a [f64],
+    grid: Grid,
+    pen: f64,
+    tol: f64,
+    /// `F` in ruptures' floats per grid index, NaN until needed.
+    fr: Vec<f64>,
+    /// Per start: the ends before this one have been checked against ruptures' pruning.
+    verified: Vec<usize>,
+}
+
+impl<'a> Ties<'a> {
+    /// Ulps of the scale within which values are taken as possibly equal: above the error
+    /// of both computations, below the functional pruning's margin
+    /// ([`Accelerator::MARGIN`]), so that a start it removes is never a contender.
+    const TOL: f64 = 16.0 * f64::EPSILON;
+
+    fn new(x: &'a [f64], grid: &Grid, sums: &PrefixSums, pen: f64) -> Ties<'a> {
+        let scale = sums.q[grid.last] + 2.0 * pen;
+        let mut fr = vec![f64::NAN; grid.last + 1];
+        fr[0] = 0.0;
+        Ties {
+            x,
+            grid: *grid,
+            pen,
+            tol: if scale.is_finite() { Self::TOL * scale } else { 0.0 },
+            fr,
+            verified: vec![0; grid.last + 1],
+        }
+    }
+
+    /// ruptures' cost of the segment between grid indices `a < b`.
+    fn cost(&self, a: usize, b: usize) -> f64 {
+        ruptures_cost(&self.x[self.grid.pos(a)..self.grid.pos(b)])
+    }
+
+    /// `F(e)` in ruptures' floats, along the partition chosen so far.
+    fn f(&mut self, e: usize, dp: &Dp) -> f64 {
+        let mut chain = Vec::new();
+        let mut k = e;
+        while self.fr[k].is_nan() {
+            chain.push(k);
+            k = dp.prev[k];
+        }
+        let mut acc = self.fr[k];
+        for &k in chain.iter().rev() {
+            acc += self.cost(dp.prev[k], k) + self.pen;
+            self.fr[k] = acc;
+        }
+        acc
+    }
+
+    /// The value of start `t` at end `b` in ruptures' floats.
+    fn value(&mut self, t: usize, b: usize, dp: &Dp) -> f64 {
+        self.f(t, dp) + (self.cost(t, b) + self.pen)
+    }
+
+    /// ruptures' choice at end `b` among `cands`, whose `vals` hold the fast values; drops
+    /// doubtful candidates that ruptures had pruned. Returns the position of the choice.
+    fn choose(&mut self, cands: &mut Candidates, m: MinMax, b: usize, dp: &Dp, sums: &PrefixSums) -> usize {
+        if m.second > m.best + self.tol && !cands.doubt[m.arg] {
+            return m.arg; // the common case: one clear minimum
+        }
+        loop {
+            let (best, arg, _) = cands.first_min_max();
+            let limit = best + self.tol;
+            let contenders = cands.vals.iter().filter(|&&v| v <= limit).count();
+            let (w, v) = if contenders == 1 {
+                (arg, f64::NAN)
+            } else {
+                let mut win: Option<(usize, f64)> = None;
+                for i in 0..cands.len() {
+                    if cands.vals[i] <= limit {
+                        let v = self.value(cands.idx[i], b, dp);
+                        if win.is_none_or(|(w, wv)| v < wv || (v == wv && cands.idx[i] < cands.idx[w])) {
+                            win = Some((i, v));
+                        }
+                    }
+                }
+                win.expect("the fast minimum is a contender")
+            };
+            if cands.doubt[w] {
+                if !self.alive(cands.idx[w], b, dp, sums) {
+                    cands.swap_remove(w);
+                    continue;
+                }
+                cands.doubt[w] = false;
+            }
+            self.fr[b] = v; // NaN (computed when needed) unless a contest computed it
+            return w;
+        }
+    }
+
+    /// ruptures' pruning after the choice at an end, `worst` the largest value (or more):
+    /// see [`Candidates::retain_below`]. Returns whether any start was dropped or marked
+    /// doubtful.
+    fn prune(&self, cands: &mut Candidates, threshold: f64, worst: f64) -> bool {
+        worst > threshold - self.tol && cands.retain_below(threshold, self.tol)
+    }
+
+    /// Whether start `t` survived ruptures' pruning at every end before `b` since it was
+    /// appended, deciding the fast values' near-ties in ruptures' floats.
+    fn alive(&mut self, t: usize, b: usize, dp: &Dp, sums: &PrefixSums) -> bool {
+        let pen = self.pen;
+        for e in self.grid.appended_at(t).max(self.verified[t])..b {
+            let fast = dp.f[t] + (sums.cost(t, e) + pen);
+            let threshold = dp.f[e] + pen;
+            if fast > threshold + self.tol {
+                return false;
+            }
+            // ruptures keeps `t` iff its value is `<=` the threshold (values are never NaN)
+            if fast > threshold - self.tol && self.value(t, e, dp) > self.f(e, dp) + pen {
+                return false;
+            }
+        }
+        self.verified[t] = b;
+        true
+    }
+}
+
+/// ruptures' l2 cost of a segment: `signal[start:end].var(axis=0).sum() * (end - start)`,
+/// numpy's two-pass variance with its pairwise sums, bit for bit.
+pub fn ruptures_cost(seg: &[f64]) -> f64 {
+    let len = seg.len() as f64;
+    let mean = summary::numpy_mean(seg);
+    let ss = 0.0
+        + summary::pairwise_sum_by(seg, |v| {
+            let d = v - mean;
+            d * d
+        });
+    (ss / len) * len
 }
 
 /// Functional pruning layered on ruptures' recursion, without changing its output.
@@ -593,32 +781,36 @@ impl Accelerator {
 
     /// One end of ruptures' loop: returns `F(b)` and the chosen start, and applies ruptures'
     /// pruning.
-    fn step(&mut self, b: usize, dp: &Dp, sums: &PrefixSums, grid: &Grid) -> (f64, usize) {
+    fn step(&mut self, b: usize, dp: &Dp, sums: &PrefixSums, grid: &Grid, ties: &mut Ties) -> (f64, usize) {
         let pen = self.pen;
-        let (mut best, mut arg, mut worst) = self.active.evaluate(b, sums, pen);
+        let tol = ties.tol;
+        let mut m = self.active.evaluate(b, sums, pen);
+        let best = m.best;
         let limit = grid.admissible_limit(b);
         while self.pending.front().is_some_and(|&d| d <= limit) {
             self.pending.pop_front();
         }
         // A removed start's value is above `V_d(b)` for some pending `d`, or above an active
-        // start's: it cannot be chosen if every `V_d(b)` clears `best` by the margin.
+        // start's: it cannot be chosen (nor contend, see [`Ties`]) if every `V_d(b)` clears
+        // `best` by the margin.
         let in_window = !self.removed.is_empty()
-            && self.pending.iter().any(|&d| dp.f[d] + (sums.cost(d, b) + pen) - self.delta <= best);
+            && self.pending.iter().any(|&d| dp.f[d] + (sums.cost(d, b) + pen) - self.delta <= best + tol);
         if in_window {
             self.stats.windows += 1;
             self.evaluate_removed(b, dp, sums);
-            let argmin = self.active.idx[arg];
             let mut restored = false;
             let mut j = 0;
             while j < self.removed.len() {
                 let (r, v) = (self.removed[j], self.removed_vals[j]);
-                let wins = v < best || (v == best && r < argmin);
-                self.stats.alive_checks += usize::from(wins);
-                if wins && Self::alive(r, b, dp, sums, grid, pen) {
+                let contends = v <= best + tol;
+                self.stats.alive_checks += usize::from(contends);
+                let doubt = if contends { Self::alive(r, b, dp, sums, grid, pen, tol) } else { None };
+                if let Some(doubt) = doubt {
                     self.stats.restored += 1;
                     self.active.push(r, dp.f[r], sums);
                     let last = self.active.len() - 1;
                     self.active.vals[last] = v;
+                    self.active.doubt[last] = doubt;
                     self.removed.swap_remove(j);
                     self.removed_vals.swap_remove(j);
                     restored = true;
@@ -627,19 +819,20 @@ impl Accelerator {
                 }
             }
             if restored {
-                (best, arg, worst) = self.active.first_min_max();
+                m = self.active.first_min_max_second();
             }
         }
-        let argmin = self.active.idx[arg];
+        let arg = ties.choose(&mut self.active, m, b, dp, sums);
+        let (best, argmin) = (self.active.vals[arg], self.active.idx[arg]);
         let threshold = best + pen;
-        if worst > threshold && self.active.retain_below(threshold) && b < grid.last {
+        if ties.prune(&mut self.active, threshold, m.worst) && b < grid.last {
             self.pending.push_back(b);
         }
         if in_window {
-            self.forget_dead(threshold);
+            self.forget_dead(threshold + tol);
         } else if self.removed.len() > 2 * self.swept + 1024 {
             self.evaluate_removed(b, dp, sums);
-            self.forget_dead(threshold);
+            self.forget_dead(threshold + tol);
             self.swept = self.removed.len();
         }
         (best, argmin)
@@ -666,10 +859,20 @@ impl Accelerator {
         self.removed_vals.truncate(k);
     }
 
-    /// Whether start `r` is still in ruptures' admissible list at end `b`: it survived the
-    /// pruning at every end since it was appended.
-    fn alive(r: usize, b: usize, dp: &Dp, sums: &PrefixSums, grid: &Grid, pen: f64) -> bool {
-        (grid.appended_at(r)..b).all(|e| dp.f[r] + (sums.cost(r, e) + pen) <= dp.f[e] + pen)
+    /// Whether start `r` may still be in ruptures' admissible list at end `b`: it survived
+    /// the pruning at every end since it was appended, with values known to within `tol`.
+    /// `None` when it did not, else whether some pruning was too close to call (doubt).
+    fn alive(r: usize, b: usize, dp: &Dp, sums: &PrefixSums, grid: &Grid, pen: f64, tol: f64) -> Option<bool> {
+        let mut doubt = false;
+        for e in grid.appended_at(r)..b {
+            let v = dp.f[r] + (sums.cost(r, e) + pen);
+            let threshold = dp.f[e] + pen;
+            if v > threshold + tol {
+                return None;
+            }
+            doubt |= v > threshold - tol;
+        }
+        Some(doubt)
     }
 }
 

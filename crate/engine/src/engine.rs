@@ -31,6 +31,9 @@ use crate::trend::{mann_kendall, Trend};
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;
 
+/// How many of the series refused a change point search [`Stats`] names.
+pub const SKIPPED_NAMES: usize = 20;
+
 /// The conclusions of one series.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesConclusions {
@@ -43,6 +46,9 @@ pub struct SeriesConclusions {
     /// With `trend.method: withinSegments`: whether the level shifts explain what
     /// `original_test` would call a trend (`None` with the original method).
     pub level_shift_explained: Option<bool>,
+    /// Change points were requested but the series has fewer non-missing values than
+    /// `minSize`: ruptures raises `BadSegmentationParameters` there, so none were searched.
+    pub changepoint_skipped: bool,
 }
 
 /// Wall-clock of the phases, and CPU time summed over threads per analysis.
@@ -63,6 +69,10 @@ pub struct Stats {
     pub series: usize,
     pub bad_lines: usize,
     pub bad_line_numbers: Vec<usize>,
+    /// Series whose change point search was refused (see
+    /// [`SeriesConclusions::changepoint_skipped`]), and the first [`SKIPPED_NAMES`] of them.
+    pub changepoint_skipped: usize,
+    pub changepoint_skipped_series: Vec<String>,
     pub threads: usize,
     pub timings: Timings,
 }
@@ -182,12 +192,15 @@ fn analyze_on_current_pool(
     let done = Instant::now();
 
     let ids = series.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let skipped = || ids.iter().zip(&conclusions).filter(|(_, c)| c.changepoint_skipped).map(|(id, _)| id);
     let nanos = |a: &AtomicU64| Duration::from_nanos(a.load(Ordering::Relaxed));
     let stats = Stats {
         points,
         series: ids.len(),
         bad_lines,
         bad_line_numbers,
+        changepoint_skipped: skipped().count(),
+        changepoint_skipped_series: skipped().take(SKIPPED_NAMES).cloned().collect(),
         threads: rayon::current_num_threads(),
         timings: Timings {
             parse: parsed - started,
@@ -322,5 +335,8 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
     let Chain { anomalies, changepoints, trend: segmented } = chain;
     let level_shift_explained = segmented.as_ref().map(|t| t.level_shift_explained);
     let trend = original_trend.or(segmented.map(|t| t.trend));
-    Ok(SeriesConclusions { summary, anomalies, changepoints, trend, level_shift_explained })
+    // ruptures' sanity check with no change point: `min_size > n` is refused.
+    let changepoint_skipped =
+        wants(Category::Changepoint) && s.values.iter().filter(|v| !v.is_nan()).count() < o.changepoint.min_size.max(1);
+    Ok(SeriesConclusions { summary, anomalies, changepoints, trend, level_shift_explained, changepoint_skipped })
 }

@@ -265,6 +265,16 @@ pub fn analysis_json(a: &Analysis) -> Vec<u8> {
         let _ = write!(lines, "{n}");
     }
     lines.push(b']');
+    o.int("changepointSkipped", s.changepoint_skipped as i64);
+    let names = o.key("changepointSkippedSeries");
+    names.push(b'[');
+    for (i, id) in s.changepoint_skipped_series.iter().enumerate() {
+        if i > 0 {
+            names.push(b',');
+        }
+        write_str(names, id);
+    }
+    names.push(b']');
     o.int("threads", s.threads as i64);
     let timings = o.key("timings");
     let mut tm = Obj::open(timings);

@@ -1,8 +1,9 @@
 //! Tests of `changepoint`: PELT (l2) against
 //!
 //! * a literal transliteration of ruptures' `Pelt._seg` loop (admissible list, `KeyError`
-//!   skips, first minimum, `<= F + pen` pruning) with segment costs from per-start Welford
-//!   updates, independent of the engine's prefix sums;
+//!   skips, first minimum, `<= F + pen` pruning) with ruptures' own segment costs
+//!   (`x[t:b].var() * (b - t)`, numpy's two-pass variance: [`ruptures_cost`]), independent of
+//!   the engine's prefix sums;
 //! * brute-force optimal partitioning (O(n²) DP over the same grid, no pruning), which equals
 //!   ruptures when `min_size == 1` and can only be better when `min_size > 1` (ruptures'
 //!   pruning is unsafe within `min_size` of the pruning end);
@@ -13,7 +14,7 @@ mod common;
 use common::Rng;
 use serde_json::Value;
 
-use conclude_engine::changepoint::{default_penalty, detect, pelt_l2, pelt_l2_plain};
+use conclude_engine::changepoint::{default_penalty, detect, pelt_l2, pelt_l2_plain, ruptures_cost};
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ fn backtrack(prev: &HashMap<usize, usize>, n: usize) -> Vec<usize> {
 
 /// Literal transliteration of ruptures 1.1.x `Pelt._seg` + `predict` (without the final n).
 /// Returns the breakpoints and the final value.
-fn ruptures_loop(x: &[f64], min_size: usize, jump: usize, pen: f64, costs: &CostTable) -> (Vec<usize>, f64) {
+fn ruptures_loop(x: &[f64], min_size: usize, jump: usize, pen: f64) -> (Vec<usize>, f64) {
     let n = x.len();
     let min_size = min_size.max(1);
     if n < 2 * min_size {
@@ -116,7 +117,7 @@ fn ruptures_loop(x: &[f64], min_size: usize, jump: usize, pen: f64, costs: &Cost
         let mut sub: Vec<(usize, f64)> = Vec::new();
         for &t in &admissible {
             if let Some(&ft) = f.get(&t) {
-                sub.push((t, ft + (costs.cost(t, bkp) + pen)));
+                sub.push((t, ft + (ruptures_cost(&x[t..bkp]) + pen)));
             }
         }
         // min(): first minimum
@@ -191,7 +192,7 @@ fn agrees_with_ruptures_loop_and_optimal_partitioning() {
         let costs = CostTable::new(&x);
         let got = pelt_l2(&x, min_size, jump, pen);
         let plain = pelt_l2_plain(&x, min_size, jump, pen);
-        let (want, _) = ruptures_loop(&x, min_size, jump, pen, &costs);
+        let (want, _) = ruptures_loop(&x, min_size, jump, pen);
         let ctx = format!("case {case}: n={n} min_size={min_size} jump={jump} pen={pen}");
         assert_eq!(plain, want, "plain vs ruptures loop, {ctx}");
         assert_eq!(got, want, "pelt_l2 vs ruptures loop, {ctx}");
@@ -405,6 +406,38 @@ fn exact_ties_go_to_the_smallest_start() {
     assert_eq!(pelt_l2_plain(&x, 2, 1, 1.0), vec![2]);
     let y = [-2.0, -2.0, -2.0, 12.0, -2.0, -2.0, -2.0];
     assert_eq!(pelt_l2(&y, 3, 1, 1.0), vec![3]);
+}
+
+#[test]
+fn equal_cost_segmentations_resolve_as_in_ruptures() {
+    // Issue 12: [2] and [2, 4] both cost 23,775 in exact arithmetic (and in ruptures' floats);
+    // ruptures' `min` keeps the first candidate in admissible order, start 2 at the end 6.
+    let x = [404.0, 186.0, 0.0, 2.0, 0.0, 4.0];
+    assert_eq!(pelt_l2(&x, 2, 1, 1.0), vec![2]);
+    assert_eq!(pelt_l2_plain(&x, 2, 1, 1.0), vec![2]);
+}
+
+/// Families where exact ties are common (integers, noiseless steps, periodic patterns,
+/// constant stretches): the engine follows the literal loop in ruptures' own arithmetic.
+#[test]
+fn ties_follow_ruptures_arithmetic() {
+    let mut rng = Rng(0x5EED_0004);
+    let mut checked = 0;
+    while checked < 600 {
+        let n = rng.range(4, 250);
+        let x = adversarial_signal(&mut rng, n);
+        if !x.iter().all(|v| v.fract() == 0.0) && rng.uniform() < 0.7 {
+            continue; // mostly integer data
+        }
+        let min_size = *rng.pick(&[1, 2, 2, 3, 4, 5]);
+        let jump = *rng.pick(&[1, 1, 2, 3]);
+        let pen = *rng.pick(&[0.5, 1.0, 1.0, 2.0, 3.0]);
+        let (want, _) = ruptures_loop(&x, min_size, jump, pen);
+        let ctx = format!("n={n} min_size={min_size} jump={jump} pen={pen} x={x:?}");
+        assert_eq!(pelt_l2(&x, min_size, jump, pen), want, "{ctx}");
+        assert_eq!(pelt_l2_plain(&x, min_size, jump, pen), want, "{ctx}");
+        checked += 1;
+    }
 }
 
 #[test]

@@ -121,7 +121,7 @@ fn mismatches(got: &Value, want: &Value, label: &str) -> Vec<String> {
             }
         }
     }
-    for key in ["points", "series", "badLines"] {
+    for key in ["points", "series", "badLines", "changepointSkipped", "changepointSkippedSeries"] {
         if want["stats"].get(key).is_some() && got["stats"][key] != want["stats"][key] {
             out.push(format!("{label} stats.{key}: got {}, expected {}", got["stats"][key], want["stats"][key]));
         }

@@ -21,7 +21,7 @@ pub struct AnomalyOptions {
     pub method: Option<String>,
     /// Half-window k: the window is `2k + 1` points, truncated at the edges. Default 30.
     pub half_window: Option<f64>,
-    /// A point is anomalous when `|x - median| > threshold * 1.4826 * MAD`. Default 4.
+    /// A point is anomalous when `|x - median| > threshold * 1.482602218505602 * MAD`. Default 4.
     pub threshold: Option<f64>,
 }
 
@@ -204,7 +204,7 @@ pub struct AnomalyConclusion {
     pub value: f64,
     pub median: f64,
     pub mad: f64,
-    /// `|value - median| / (1.4826 * mad)`, null when that scale is 0.
+    /// `|value - median| / (1.482602218505602 * mad)`, null when that scale is 0.
     pub score: Option<f64>,
     pub half_window: u32,
     pub threshold: f64,
@@ -274,6 +274,12 @@ pub struct AnalysisStats {
     pub bad_lines: u32,
     /// The first (up to 20) skipped line numbers, 1-based.
     pub bad_line_numbers: Vec<u32>,
+    /// Series where change points were requested but not searched: fewer non-missing values
+    /// than `minSize`, where ruptures raises `BadSegmentationParameters`. Their other
+    /// analyses ran.
+    pub changepoint_skipped: u32,
+    /// The first (up to 20) of them, in series order.
+    pub changepoint_skipped_series: Vec<String>,
     /// Engine threads used.
     pub threads: u32,
     pub timings: AnalysisTimings,
@@ -297,6 +303,8 @@ impl From<&Stats> for AnalysisStats {
             series: s.series as u32,
             bad_lines: s.bad_lines as u32,
             bad_line_numbers: s.bad_line_numbers.iter().map(|&n| n as u32).collect(),
+            changepoint_skipped: s.changepoint_skipped as u32,
+            changepoint_skipped_series: s.changepoint_skipped_series.clone(),
             threads: s.threads as u32,
             timings: AnalysisTimings {
                 parse_ms: ms(t.parse),
