@@ -373,8 +373,17 @@ mod tests {
         assert_eq!(o.format, Some(Format::Csv));
         assert_eq!(o.on_bad_line, BadLinePolicy::Skip);
         assert_eq!(o.categories, [Category::Summary, Category::Trend]);
-        assert_eq!(o.anomaly, AnomalyOptions { half_window: 3, threshold: 2.5 });
-        assert_eq!(o.changepoint, ChangepointOptions { min_size: 4, jump: 5, penalty: Some(7.0), clean: false });
+        assert_eq!(o.anomaly, AnomalyOptions { half_window: 3, threshold: 2.5, ..AnomalyOptions::default() });
+        assert_eq!(
+            o.changepoint,
+            ChangepointOptions {
+                min_size: 4,
+                jump: 5,
+                penalty: Some(7.0),
+                clean: false,
+                ..ChangepointOptions::default()
+            }
+        );
         assert_eq!((o.trend.alpha, o.threads), (0.1, Some(2)));
     }
 
