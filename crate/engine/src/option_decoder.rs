@@ -392,7 +392,7 @@ mod tests {
         let m = message(&obj(&[("anomaly", obj(&[("halfwindow", Value::Number(3.0))]))]));
         assert_eq!(
             m,
-            "unknown option \"anomaly.halfwindow\": did you mean \"anomaly.halfWindow\"? (anomaly takes halfWindow, threshold)"
+            "unknown option \"anomaly.halfwindow\": did you mean \"anomaly.halfWindow\"? (anomaly takes method, halfWindow, threshold)"
         );
         let m = message(&obj(&[("formatt", Value::String("csv".into()))]));
         assert!(
