@@ -29,7 +29,7 @@ test.after.always(async () => {
 test('broker killed and restarted mid-run: complete delivery, or a non-zero exit naming what is missing', async (t) => {
   const files = [0, 1, 2].map((k) => {
     const path = join(dir, `w${k}.ndjson`)
-    execFileSync(process.execPath, [CLI, 'gen', '--series', '60', '--points', '1440', '--seed', String(20 + k), '--out', path], { timeout: 60_000, stdio: 'pipe' })
+    execFileSync(process.execPath, [CLI, 'gen', '--series', '300', '--points', '1440', '--seed', String(20 + k), '--out', path], { timeout: 60_000, stdio: 'pipe' })
     return path
   })
   const expected = files.reduce((n, f) => {

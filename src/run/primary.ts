@@ -442,7 +442,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const fileErrors = files.some((f) => f.error)
   return {
     // A signal that lands after the last acknowledgement interrupts nothing: every unit was delivered.
-    ok: !fileErrors && undelivered.length === 0 && delivered.size === units.length,
+    // One that lands while the inputs are read leaves them unread: not ok, whatever was planned.
+    ok: !fileErrors && !planned.interrupted && undelivered.length === 0 && delivered.size === units.length,
     files,
     units: { total: units.length, delivered: delivered.size, undelivered },
     maybeDuplicated,

@@ -220,7 +220,14 @@ struct Chunker<'a> {
     carry: Vec<u8>,
     first: bool,
     eof: bool,
+    /// Input lines in the chunks returned so far.
+    lines_before: usize,
 }
+
+/// The longest line (CSV: record) a chunk grows to hold. A metric point is a few hundred bytes
+/// (a series id is at most [`crate::parse::MAX_SERIES_BYTES`]); without a bound, an input
+/// with no line break (a binary file, a lost quote in a stream) would be read whole.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 impl<'a> Chunker<'a> {
     fn new(input: &'a mut (dyn Read + Send), o: &SpillOptions) -> Self {
@@ -232,6 +239,7 @@ impl<'a> Chunker<'a> {
             carry: Vec::new(),
             first: true,
             eof: false,
+            lines_before: 0,
         }
     }
 
@@ -262,6 +270,13 @@ impl<'a> Chunker<'a> {
             let cut = match self.cut(data) {
                 Some(cut) => cut,
                 None if self.eof => data.len(),
+                None if data.len() > MAX_LINE_BYTES => {
+                    return Err(Error::parse(
+                        self.lines_before + 1,
+                        1,
+                        format!("no line end within {} MiB: not a line of metric points", MAX_LINE_BYTES >> 20),
+                    ));
+                }
                 None => {
                     // No whole line (or no header yet) within: read on.
                     want = want.saturating_mul(2);
@@ -273,6 +288,7 @@ impl<'a> Chunker<'a> {
             let prefix_lines = count_lines(&prefix);
             self.first = false;
             let lines = count_lines(&buf[start..]);
+            self.lines_before += lines;
             return Ok(Some(Raw { buf, prefix_lines, lines, data_bytes: cut }));
         }
     }

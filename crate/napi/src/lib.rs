@@ -122,7 +122,11 @@ pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -
     ts_args_type = "series: Array<SeriesColumns>, options?: AnalyzeOptions",
     ts_return_type = "AnalysisResult"
 )]
-pub fn analyze_columns_native<'env>(env: &'env Env, series: Unknown, options: Option<Unknown>) -> Result<Unknown<'env>> {
+pub fn analyze_columns_native<'env>(
+    env: &'env Env,
+    series: Unknown,
+    options: Option<Unknown>,
+) -> Result<Unknown<'env>> {
     let entries = columns::read(env, &series)?;
     let opts = convert::read_options(env, options.as_ref())?;
     sync_result(env, |never| engine::analyze_columns(entries, &opts.engine, never))
@@ -267,13 +271,9 @@ where
     F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
 {
     match hold(env) {
-        Ok(held) => Job::spawn(
-            env,
-            options.as_ref(),
-            held,
-            |held, o, cancel| held.analyze(o, cancel).and_then(work),
-            finish,
-        ),
+        Ok(held) => {
+            Job::spawn(env, options.as_ref(), held, |held, o, cancel| held.analyze(o, cancel).and_then(work), finish)
+        }
         Err(e) => PromiseRaw::reject(env, e),
     }
 }
@@ -315,7 +315,9 @@ impl Job {
         H: Send + 'static,
         P: Send + 'static,
         T: ToNapiValue + 'static,
-        W: FnOnce(&mut H, &conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError> + Send + 'static,
+        W: FnOnce(&mut H, &conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError>
+            + Send
+            + 'static,
         F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
     {
         // Any error before the job starts rejects the promise.
