@@ -154,11 +154,11 @@ export { n, p }
 
   // the CLI from node_modules/.bin
   const bin = join(project, 'node_modules', '.bin', 'conclude')
-  const analyzed = JSON.parse(run(bin, ['analyze', batch], inProject).stdout)
+  const analyzed = JSON.parse(run(bin, ['analyze', batch, '--reference'], inProject).stdout)
   check(analyzed.trend.length === expected.trend.length && analyzed.anomaly.length === expected.anomaly.length, `conclude analyze: ${analyzed.anomaly.length} anomalies, ${analyzed.trend.length} trends`)
   const out = join(project, 'out')
   const runReport = join(project, 'report.json')
-  run(bin, ['run', batch, '--sink', 'file', '--out', out, '--workers', '1', '--no-progress', '--report', runReport], inProject)
+  run(bin, ['run', batch, '--reference', '--sink', 'file', '--out', out, '--workers', '1', '--no-progress', '--report', runReport], inProject)
   const lines = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean).length]))
   const want = Object.fromEntries(['summary', 'anomaly', 'changepoint', 'trend'].map((c) => [`${c}.ndjson`, expected[c].length]))
   check(JSON.stringify(lines, Object.keys(want)) === JSON.stringify(want, Object.keys(want)), `conclude run --sink file: lines per topic ${JSON.stringify(lines)} = conclusions ${JSON.stringify(want)}`)

@@ -48,6 +48,10 @@ export const ANALYSIS_FLAGS = {
   penalty: { type: 'string' },
   'no-clean': { type: 'boolean', default: false },
   alpha: { type: 'string' },
+  'anomaly-method': { type: 'string' },
+  'changepoint-method': { type: 'string' },
+  'trend-method': { type: 'string' },
+  reference: { type: 'boolean', default: false },
   threads: { type: 'string' },
 } as const
 
@@ -61,6 +65,10 @@ export const ANALYSIS_HELP = `Analysis options:
   --penalty P                PELT penalty (default 3 s^2 ln n, s a robust noise scale)
   --no-clean                 segment the raw values, not the Hampel-cleaned ones
   --alpha A                  Mann-Kendall significance level (default 0.05)
+  --anomaly-method M         segmentedHampel (default) or hampel (exact MATLAB/numpy Hampel)
+  --changepoint-method M     levelShift (default) or l2 (exact ruptures Pelt l2)
+  --trend-method M           withinSegments (default) or original (exact pymannkendall)
+  --reference                all three reference methods (hampel, l2, original)
   --threads N                engine threads (default: CONCLUDE_THREADS or the cores)
 `
 
@@ -78,17 +86,21 @@ export function analysisOptions(v: Record<string, string | boolean | undefined>)
       .split(',')
       .map((c) => oneOf('categories', c.trim(), ['summary', 'anomaly', 'changepoint', 'trend'] as const)!)
   }
+  const ref = v.reference === true
+  const anomalyMethod = oneOf('anomaly-method', s('anomaly-method'), ['segmentedHampel', 'hampel'] as const) ?? (ref ? 'hampel' : undefined)
+  const changepointMethod = oneOf('changepoint-method', s('changepoint-method'), ['levelShift', 'l2'] as const) ?? (ref ? 'l2' : undefined)
+  const trendMethod = oneOf('trend-method', s('trend-method'), ['withinSegments', 'original'] as const) ?? (ref ? 'original' : undefined)
   const halfWindow = int('half-window', s('half-window'), 1)
   const threshold = num('threshold', s('threshold'))
-  if (halfWindow !== undefined || threshold !== undefined) o.anomaly = { halfWindow, threshold }
+  if (halfWindow !== undefined || threshold !== undefined || anomalyMethod) o.anomaly = { method: anomalyMethod, halfWindow, threshold }
   const minSize = int('min-size', s('min-size'), 1)
   const jump = int('jump', s('jump'), 1)
   const penalty = num('penalty', s('penalty'))
-  if (minSize !== undefined || jump !== undefined || penalty !== undefined || v['no-clean']) {
-    o.changepoint = { minSize, jump, penalty, clean: !v['no-clean'] }
+  if (minSize !== undefined || jump !== undefined || penalty !== undefined || v['no-clean'] || changepointMethod) {
+    o.changepoint = { method: changepointMethod, minSize, jump, penalty, clean: !v['no-clean'] }
   }
   const alpha = num('alpha', s('alpha'))
-  if (alpha !== undefined) o.trend = { alpha }
+  if (alpha !== undefined || trendMethod) o.trend = { method: trendMethod, alpha }
   const threads = int('threads', s('threads'), 1, 1024)
   if (threads !== undefined) o.threads = threads
   return o
