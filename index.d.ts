@@ -220,9 +220,14 @@ export interface SummaryConclusion {
   lastTs: number | null
 }
 
-/** Mann-Kendall trend test and Sen's slope (pymannkendall.original_test). */
+/**
+ * Mann-Kendall trend test and Sen's slope (pymannkendall's `original_test` or
+ * the modified test `method` names).
+ */
 export interface TrendConclusion {
   series: string
+  /** The `trend.method` that produced it. */
+  method: 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
   trend: 'increasing' | 'decreasing' | 'no trend'
   h: boolean
   p: number
@@ -232,7 +237,7 @@ export interface TrendConclusion {
   varS: number
   slope: number
   intercept: number
-  /** Non-missing values. */
+  /** Non-missing values (`preWhitening` / `trendFreePreWhitening` test the `n - 1` prewhitened ones). */
   n: number
 }
 
@@ -240,4 +245,15 @@ export interface TrendConclusion {
 export interface TrendOptions {
   /** Significance level. Default 0.05. */
   alpha?: number
+  /**
+   * pymannkendall's test: `original_test` (default) or a modification for
+   * autocorrelated series (`hamed_rao_`, `yue_wang_`, `pre_whitening_`,
+   * `trend_free_pre_whitening_modification_test`).
+   */
+  method?: 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
+  /**
+   * `hamedRao` / `yueWang` only: use the autocorrelations of lags `1..=lag` (0..=1000).
+   * Default (absent or null): all lags.
+   */
+  lag?: number
 }

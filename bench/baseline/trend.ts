@@ -86,7 +86,7 @@ export function mannKendall(values: ArrayLike<number>, alpha: number): TrendResu
   const trend = z < 0 && h ? 'decreasing' : z > 0 && h ? 'increasing' : 'no trend'
   const tau = s / (0.5 * n * (n - 1))
   const { slope, intercept } = sensSlope(values)
-  return { trend, h, p, z, tau, s, varS, slope, intercept, n }
+  return { method: 'original', trend, h, p, z, tau, s, varS, slope, intercept, n }
 }
 
 /** The trend conclusion of one series (`values` in ts order, NaN for missing), or null. */

@@ -22,7 +22,7 @@ use crate::options::{Category, Options};
 use crate::parse::parse;
 use crate::pool;
 use crate::summary::{summarize, Summary};
-use crate::trend::{mann_kendall, Trend};
+use crate::trend::{trend_test, Trend};
 
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;
@@ -193,7 +193,7 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
         let summary = wants(Category::Summary).then(|| CpuTime::timed(&cpu.summary, || summarize(&s.ts, &s.values)));
         check(cancel)?;
         let trend = if wants(Category::Trend) {
-            CpuTime::timed(&cpu.trend, || mann_kendall(&s.values, o.trend.alpha))
+            CpuTime::timed(&cpu.trend, || trend_test(&s.values, &o.trend))
         } else {
             None
         };

@@ -73,14 +73,73 @@ impl Default for ChangepointOptions {
     }
 }
 
+/// Which Mann-Kendall test: pymannkendall 1.4.3's `original_test` or one of
+/// its four modifications for autocorrelated series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrendMethod {
+    /// `original_test`.
+    #[default]
+    Original,
+    /// `hamed_rao_modification_test`: var S scaled by the significant
+    /// autocorrelations of the ranks of the detrended series.
+    HamedRao,
+    /// `yue_wang_modification_test`: var S scaled by an effective sample size
+    /// from the autocorrelations of the detrended series.
+    YueWang,
+    /// `pre_whitening_modification_test`: the test on `x[t] - r1 x[t-1]`.
+    PreWhitening,
+    /// `trend_free_pre_whitening_modification_test`: detrend, prewhiten, re-add
+    /// the trend, then test.
+    TrendFreePreWhitening,
+}
+
+impl TrendMethod {
+    pub const ALL: [TrendMethod; 5] = [
+        TrendMethod::Original,
+        TrendMethod::HamedRao,
+        TrendMethod::YueWang,
+        TrendMethod::PreWhitening,
+        TrendMethod::TrendFreePreWhitening,
+    ];
+
+    /// The option value (and the `method` field of trend conclusions).
+    pub fn name(self) -> &'static str {
+        match self {
+            TrendMethod::Original => "original",
+            TrendMethod::HamedRao => "hamedRao",
+            TrendMethod::YueWang => "yueWang",
+            TrendMethod::PreWhitening => "preWhitening",
+            TrendMethod::TrendFreePreWhitening => "trendFreePreWhitening",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TrendMethod> {
+        TrendMethod::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether `trend.lag` applies (pymannkendall takes `lag` only there).
+    pub fn takes_lag(self) -> bool {
+        matches!(self, TrendMethod::HamedRao | TrendMethod::YueWang)
+    }
+}
+
+/// The largest `trend.lag`: the autocorrelations up to a given lag cost
+/// `n * lag` multiply-adds, so this bounds that work at 1e9 for n = 1e6
+/// (all lags, `lag: None`, take an O(n log n) or O(n) path instead).
+pub const MAX_TREND_LAG: usize = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrendOptions {
     pub alpha: f64,
+    pub method: TrendMethod,
+    /// Hamed-Rao / Yue-Wang: the autocorrelation lags used, `1..=lag`;
+    /// `None`: all lags (pymannkendall's `lag=None`). Clamped to `n - 1`.
+    pub lag: Option<usize>,
 }
 
 impl Default for TrendOptions {
     fn default() -> Self {
-        TrendOptions { alpha: 0.05 }
+        TrendOptions { alpha: 0.05, method: TrendMethod::Original, lag: None }
     }
 }
 
@@ -144,6 +203,19 @@ impl Options {
         }
         if !(self.trend.alpha > 0.0 && self.trend.alpha < 1.0) {
             return Err(Error::options(format!("trend.alpha must be in (0, 1), got {}", self.trend.alpha)));
+        }
+        if let Some(lag) = self.trend.lag {
+            if !self.trend.method.takes_lag() {
+                return Err(Error::options(format!(
+                    "trend.lag applies to trend.method 'hamedRao' or 'yueWang' only, not {:?}",
+                    self.trend.method.name()
+                )));
+            }
+            if lag > MAX_TREND_LAG {
+                return Err(Error::options(format!(
+                    "trend.lag must be an integer in 0..={MAX_TREND_LAG} (or absent for all lags), got {lag}"
+                )));
+            }
         }
         if let Some(t) = self.threads {
             if t == 0 || t > MAX_THREADS {

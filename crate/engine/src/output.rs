@@ -202,7 +202,8 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
                 .num("penalty", c.penalty);
         }
         Conclusion::Trend(t) => {
-            o.str("trend", t.trend.as_str())
+            o.str("method", t.method.name())
+                .str("trend", t.trend.as_str())
                 .bool("h", t.h)
                 .num("p", t.p)
                 .num("z", t.z)

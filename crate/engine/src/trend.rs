@@ -22,16 +22,22 @@
 //! the two counts of a search round, key computation); shorter ones run
 //! sequentially since the caller already spreads series over the pool.
 //!
+//! [`trend_test`] adds pymannkendall's four modified tests for autocorrelated
+//! series (`trend.method`), built on the same S, var S and Sen's slope.
+//!
 //! Infinite values are ordinary values for S (as in numpy); their quotients in
 //! Sen's slope are +-inf, or NaN (left out) for two infinities of the same
 //! sign. Inputs longer than `u32::MAX` are out of scope (`None`).
 
+mod acf;
+mod modified;
 mod msort;
 pub mod normal;
 mod sen;
 
 pub use sen::sen_slope;
 
+use crate::options::{TrendMethod, TrendOptions};
 use crate::summary::pairwise_sum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +59,7 @@ impl Direction {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trend {
+    pub method: TrendMethod,
     pub trend: Direction,
     pub h: bool,
     pub p: f64,
@@ -62,7 +69,8 @@ pub struct Trend {
     pub var_s: f64,
     pub slope: f64,
     pub intercept: f64,
-    /// Number of non-missing values.
+    /// Number of non-missing values (the prewhitening tests score the `n - 1`
+    /// prewhitened ones; Tau is over those).
     pub n: usize,
 }
 
@@ -93,32 +101,99 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
         return None;
     }
     let score = score_sorting(&mut sorted);
-    let (s, var_s) = (score.s, score.var_s);
-
-    // pymannkendall's __z_score (s is a float64 there, exact).
-    let sf = s as f64;
-    let z = match s {
-        0 => 0.0,
-        s if s > 0 => (sf - 1.0) / var_s.sqrt(),
-        _ => (sf + 1.0) / var_s.sqrt(),
-    };
-    // __p_value: two-tailed.
-    let p = 2.0 * (1.0 - normal::ndtr(z.abs()));
-    let h = z.abs() > normal::ndtri(1.0 - alpha / 2.0);
-    let trend = if z < 0.0 && h {
-        Direction::Decreasing
-    } else if z > 0.0 && h {
-        Direction::Increasing
-    } else {
-        Direction::NoTrend
-    };
-    let tau = sf / (0.5 * n as f64 * (n - 1) as f64);
-
     let finite = sorted.first().is_some_and(|v| v.is_finite()) && sorted.last().is_some_and(|v| v.is_finite());
     let zero = finite.then_some(sen::ZeroCounts { lt: score.lt, eq: score.eq });
+    let (slope, intercept) = sen_line(x, &sorted, zero);
+    let d = Decision::new(score.s, score.var_s, n, alpha);
+    Some(Trend {
+        method: TrendMethod::Original,
+        trend: d.trend,
+        h: d.h,
+        p: d.p,
+        z: d.z,
+        tau: d.tau,
+        s: score.s,
+        var_s: score.var_s,
+        slope,
+        intercept,
+        n,
+    })
+}
+
+/// The test `o.method` names, as pymannkendall 1.4.3 computes it (see
+/// [`modified`] for the four modifications). `None` when fewer than 3 values
+/// are present.
+pub fn trend_test(x: &[f64], o: &TrendOptions) -> Option<Trend> {
+    let original = mann_kendall(x, o.alpha)?;
+    if o.method == TrendMethod::Original {
+        return Some(original);
+    }
+    let present: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+    let (s, var_s, tested) = match o.method {
+        TrendMethod::Original => unreachable!("returned above"),
+        TrendMethod::HamedRao => {
+            let factor = modified::hamed_rao_factor(&present, original.slope, o.alpha, o.lag);
+            (original.s, original.var_s * factor, present.len())
+        }
+        TrendMethod::YueWang => {
+            let factor = modified::yue_wang_factor(&present, original.slope, o.lag);
+            (original.s, original.var_s * factor, present.len())
+        }
+        TrendMethod::PreWhitening | TrendMethod::TrendFreePreWhitening => {
+            let whitened = if o.method == TrendMethod::PreWhitening {
+                modified::pre_whiten(&present)
+            } else {
+                modified::trend_free_pre_whiten(&present, original.slope)
+            };
+            let score = mk_score(&whitened).expect("at least 2 prewhitened values from 3 present");
+            (score.s, score.var_s, whitened.len())
+        }
+    };
+    let d = Decision::new(s, var_s, tested, o.alpha);
+    Some(Trend { method: o.method, trend: d.trend, h: d.h, p: d.p, z: d.z, tau: d.tau, s, var_s, ..original })
+}
+
+/// pymannkendall's `__z_score`, `__p_value` and Tau for a score `s` of `n`
+/// values with variance `var_s`.
+struct Decision {
+    trend: Direction,
+    h: bool,
+    p: f64,
+    z: f64,
+    tau: f64,
+}
+
+impl Decision {
+    fn new(s: i64, var_s: f64, n: usize, alpha: f64) -> Decision {
+        // __z_score (s is a float64 there, exact).
+        let sf = s as f64;
+        let z = match s {
+            0 => 0.0,
+            s if s > 0 => (sf - 1.0) / var_s.sqrt(),
+            _ => (sf + 1.0) / var_s.sqrt(),
+        };
+        // __p_value: two-tailed.
+        let p = 2.0 * (1.0 - normal::ndtr(z.abs()));
+        let h = z.abs() > normal::ndtri(1.0 - alpha / 2.0);
+        let trend = if z < 0.0 && h {
+            Direction::Decreasing
+        } else if z > 0.0 && h {
+            Direction::Increasing
+        } else {
+            Direction::NoTrend
+        };
+        let tau = sf / (0.5 * n as f64 * (n - 1) as f64);
+        Decision { trend, h, p, z, tau }
+    }
+}
+
+/// pymannkendall's `sens_slope(x)`: Sen's slope over the original positions and
+/// `np.nanmedian(x) - np.median(present positions) * slope`. `sorted`: the
+/// present values, sorted.
+fn sen_line(x: &[f64], sorted: &[f64], zero: Option<sen::ZeroCounts>) -> (f64, f64) {
+    let n = sorted.len();
     let slope = sen::slope(x, zero);
-    // np.nanmedian(x) - np.median(np.arange(len(x))[~np.isnan(x)]) * slope
-    let med_x = median_of_sorted(&sorted);
+    let med_x = median_of_sorted(sorted);
     let med_pos = {
         // The middle one or two of the present positions.
         let (lo_k, hi_k) = ((n - 1) / 2, n / 2);
@@ -138,9 +213,7 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
             sen::np_median_of_middles(&[a, b])
         }
     };
-    let intercept = med_x - med_pos * slope;
-
-    Some(Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n })
+    (slope, med_x - med_pos * slope)
 }
 
 /// The Mann-Kendall S, its tie counts and pymannkendall's variance, over the

@@ -2,7 +2,7 @@
 //! structs generate `index.d.ts`).
 
 use conclude_engine::engine::Stats;
-use conclude_engine::options::{BadLinePolicy, Category, Format, Options};
+use conclude_engine::options::{BadLinePolicy, Category, Format, Options, TrendMethod, MAX_TREND_LAG};
 use conclude_engine::Error as EngineError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -36,6 +36,14 @@ pub struct ChangepointOptions {
 pub struct TrendOptions {
     /// Significance level. Default 0.05.
     pub alpha: Option<f64>,
+    /// pymannkendall's test: `original_test` (default) or a modification for
+    /// autocorrelated series (`hamed_rao_`, `yue_wang_`, `pre_whitening_`,
+    /// `trend_free_pre_whitening_modification_test`).
+    #[napi(ts_type = "'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'")]
+    pub method: Option<String>,
+    /// `hamedRao` / `yueWang` only: use the autocorrelations of lags `1..=lag` (0..=1000).
+    /// Default (absent or null): all lags.
+    pub lag: Option<f64>,
 }
 
 /// Options of every analysis entry point (all optional).
@@ -129,6 +137,17 @@ fn engine_options(o: AnalyzeOptions) -> std::result::Result<(Options, Option<Abo
     }
     if let Some(t) = o.trend {
         out.trend.alpha = t.alpha.unwrap_or(out.trend.alpha);
+        if let Some(name) = t.method.as_deref() {
+            out.trend.method = TrendMethod::from_name(name).ok_or_else(|| {
+                bad(format!(
+                    "trend.method must be 'original', 'hamedRao', 'yueWang', 'preWhitening' or \
+                     'trendFreePreWhitening', got {name:?}"
+                ))
+            })?;
+        }
+        if t.lag.is_some() {
+            out.trend.lag = Some(whole("trend.lag", t.lag, 0, 0, MAX_TREND_LAG)?);
+        }
     }
     if o.threads.is_some() {
         out.threads = Some(whole("threads", o.threads, 0, 1, conclude_engine::options::MAX_THREADS)?);
@@ -201,10 +220,14 @@ pub struct ChangepointConclusion {
     pub penalty: f64,
 }
 
-/// Mann-Kendall trend test and Sen's slope (pymannkendall.original_test).
+/// Mann-Kendall trend test and Sen's slope (pymannkendall's `original_test` or
+/// the modified test `method` names).
 #[napi(object, object_from_js = false)]
 pub struct TrendConclusion {
     pub series: String,
+    /// The `trend.method` that produced it.
+    #[napi(ts_type = "'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'")]
+    pub method: String,
     #[napi(ts_type = "'increasing' | 'decreasing' | 'no trend'")]
     pub trend: String,
     pub h: bool,
@@ -215,7 +238,7 @@ pub struct TrendConclusion {
     pub var_s: f64,
     pub slope: f64,
     pub intercept: f64,
-    /// Non-missing values.
+    /// Non-missing values (`preWhitening` / `trendFreePreWhitening` test the `n - 1` prewhitened ones).
     pub n: u32,
 }
 
