@@ -33,6 +33,7 @@ mod acf;
 mod modified;
 mod msort;
 pub mod normal;
+mod ntt;
 mod sen;
 
 pub use sen::sen_slope;

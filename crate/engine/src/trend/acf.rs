@@ -13,8 +13,13 @@
 //!   result differs from numpy's (BLAS `ddot`, whose order depends on the CPU)
 //!   by numpy's own rounding error only.
 //!
-//! Both cost `n * (nlags + 1)` multiply-adds.
+//! The direct sums cost `n * (nlags + 1)` multiply-adds. For many lags,
+//! [`ranks_acf`] uses exact number-theoretic transforms ([`super::ntt`],
+//! O(n log n)), and [`yue_wang_all_lags`] needs no autocorrelation at all:
+//! `sum_k (1 - k/n) r_k` over every lag is a quadratic form in `y` that one
+//! O(n) pass evaluates in double-double arithmetic.
 
+use super::ntt;
 use crate::summary::numpy_mean;
 
 /// Autocorrelations `0..=max_lag` of the average ranks of `x`
@@ -25,11 +30,17 @@ pub(super) fn ranks_acf(x: &[f64], max_lag: usize) -> Vec<f64> {
         return vec![f64::NAN; max_lag + 1];
     };
     let n = v.len();
-    let c4: Vec<i128> = (0..=max_lag)
-        .map(|k| v[k..].iter().zip(&v[..n - k]).map(|(&a, &b)| (a * b) as i128).sum())
-        .collect();
+    let c4: Vec<i128> = if max_lag >= TRANSFORM_MIN_LAG {
+        ntt::autocorrelation(&v, max_lag)
+    } else {
+        (0..=max_lag).map(|k| v[k..].iter().zip(&v[..n - k]).map(|(&a, &b)| (a * b) as i128).sum()).collect()
+    };
     from_integer_correlations(&c4, n)
 }
+
+/// From this many lags on, [`ranks_acf`] takes the O(n log n) transform
+/// instead of the `n * (max_lag + 1)` direct sums (both exact).
+const TRANSFORM_MIN_LAG: usize = 64;
 
 /// `acov[k] / acov[0]` with `acov[k] = (c4[k] / 4) / n`, in float64 as numpy.
 fn from_integer_correlations(c4: &[i128], n: usize) -> Vec<f64> {
@@ -75,6 +86,69 @@ pub(super) fn real_acf(x: &[f64], max_lag: usize) -> Vec<f64> {
     let nf = n as f64;
     let acov: Vec<f64> = (0..=max_lag).map(|k| dot2(&y[k..], &y[..n - k]) / nf).collect();
     acov.iter().map(|&a| a / acov[0]).collect()
+}
+
+/// `sum_(k=1)^(n-1) (1 - k/n) r_k` of `x` (Yue-Wang's sum over all lags),
+/// `r_k` its autocorrelations, without computing them:
+/// `sum_k (n - k) c_k = sum_(i<j) (n - j + i) y_i y_j = sum_j y_j ((n - j) P_j + Q_j)`
+/// with `P_j = sum_(i<j) y_i` and `Q_j = sum_(i<j) i y_i`, divided by `n c_0`.
+/// Evaluated in double-double (about 106 bits), so the result is within a few
+/// roundings of the exact value; numpy's sum of `n - 1` rounded terms differs
+/// from that by its own rounding error.
+pub(super) fn yue_wang_all_lags(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mean = numpy_mean(x);
+    let (mut p, mut q, mut w, mut c0) = (Dd::ZERO, Dd::ZERO, Dd::ZERO, Dd::ZERO);
+    for (j, &v) in x.iter().enumerate() {
+        let y = v - mean;
+        let inner = p.mul(((n - j) as f64).into()).add(q);
+        w = w.add(inner.mul(y.into()));
+        c0 = c0.add(Dd::product(y, y));
+        p = p.add(y.into());
+        q = q.add(Dd::product(j as f64, y));
+    }
+    (w.hi + w.lo) / (n as f64 * (c0.hi + c0.lo))
+}
+
+/// A double-double number `hi + lo`, `|lo| <= ulp(hi) / 2`.
+#[derive(Clone, Copy)]
+struct Dd {
+    hi: f64,
+    lo: f64,
+}
+
+impl From<f64> for Dd {
+    fn from(v: f64) -> Dd {
+        Dd { hi: v, lo: 0.0 }
+    }
+}
+
+impl Dd {
+    const ZERO: Dd = Dd { hi: 0.0, lo: 0.0 };
+
+    fn product(a: f64, b: f64) -> Dd {
+        let (hi, lo) = two_product(a, b);
+        Dd { hi, lo }
+    }
+
+    fn add(self, o: Dd) -> Dd {
+        let (s, e) = two_sum(self.hi, o.hi);
+        let (t, f) = two_sum(self.lo, o.lo);
+        let (s, e) = fast_two_sum(s, e + t);
+        let (hi, lo) = fast_two_sum(s, e + f);
+        Dd { hi, lo }
+    }
+
+    fn mul(self, o: Dd) -> Dd {
+        let (p, e) = two_product(self.hi, o.hi);
+        let (hi, lo) = fast_two_sum(p, e + (self.hi * o.lo + self.lo * o.hi));
+        Dd { hi, lo }
+    }
+}
+
+fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    (s, b - (s - a))
 }
 
 /// `sum a_i b_i` as if computed in twice the working precision, then rounded

@@ -60,7 +60,11 @@ pub(super) fn hamed_rao_factor(x: &[f64], slope: f64, alpha: f64, lag: Option<us
 pub(super) fn yue_wang_factor(x: &[f64], slope: f64, lag: Option<usize>) -> f64 {
     let n = x.len();
     let end = lag_end(n, lag);
-    let r = acf::real_acf(&detrend(x, slope), end - 1);
+    let detrended = detrend(x, slope);
+    if end == n {
+        return 1.0 + 2.0 * acf::yue_wang_all_lags(&detrended);
+    }
+    let r = acf::real_acf(&detrended, end - 1);
     let nf = n as f64;
     let terms: Vec<f64> = (1..end).map(|i| (1.0 - i as f64 / nf) * r[i]).collect();
     1.0 + 2.0 * numpy_sum(&terms)
