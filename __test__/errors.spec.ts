@@ -88,6 +88,11 @@ test('invalid options are ERR_CONCLUDE_OPTIONS naming the option', (t) => {
     [{ trend: { alpha: 1.5 } }, /trend\.alpha/],
     [{ threads: 0 }, /threads/],
     [{ format: 5 }, /format/],
+    [{ trend: { method: 'sen' } }, /trend\.method must be 'original', 'hamedRao'/],
+    [{ trend: { method: 'hamedRao', lag: 1001 } }, /trend\.lag must be an integer in 0\.\.=1000/],
+    [{ trend: { method: 'yueWang', lag: 1.5 } }, /trend\.lag/],
+    [{ trend: { method: 'preWhitening', lag: 1 } }, /trend\.lag applies to trend\.method 'hamedRao' or 'yueWang' only/],
+    [{ trend: { lag: 3 } }, /trend\.lag applies/],
   ]
   for (const [options, pattern] of cases) {
     const e = codeOf(() => analyzeNative(Buffer.from(good), options))
