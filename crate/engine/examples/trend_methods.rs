@@ -17,8 +17,7 @@ fn cpu_now() -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let mut lags: Vec<Option<usize>> =
-        args.windows(2).filter(|w| w[0] == "--lag").map(|w| w[1].parse().ok()).collect();
+    let mut lags: Vec<Option<usize>> = args.windows(2).filter(|w| w[0] == "--lag").map(|w| w[1].parse().ok()).collect();
     if lags.is_empty() {
         lags = vec![None, Some(3), Some(1000)];
     }

@@ -192,11 +192,8 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
     let summary_and_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
         let summary = wants(Category::Summary).then(|| CpuTime::timed(&cpu.summary, || summarize(&s.ts, &s.values)));
         check(cancel)?;
-        let trend = if wants(Category::Trend) {
-            CpuTime::timed(&cpu.trend, || trend_test(&s.values, &o.trend))
-        } else {
-            None
-        };
+        let trend =
+            if wants(Category::Trend) { CpuTime::timed(&cpu.trend, || trend_test(&s.values, &o.trend)) } else { None };
         Ok((summary, trend))
     };
 

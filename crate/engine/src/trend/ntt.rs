@@ -81,7 +81,8 @@ impl Mont {
         self.mul(a % self.p, self.r2)
     }
 
-    fn from_mont(&self, a: u64) -> u64 {
+    /// Out of Montgomery form.
+    fn leave(&self, a: u64) -> u64 {
         self.redc(a as u128)
     }
 
@@ -171,7 +172,7 @@ fn correlation_mod(v: &[i64], max_lag: usize, prime: Prime) -> Vec<u64> {
     }
     transform(&m, prime, &mut a, true);
     // conv[n - 1 - k] = sum_i v_i v_(i+k).
-    (0..=max_lag).map(|k| m.from_mont(a[n - 1 - k])).collect()
+    (0..=max_lag).map(|k| m.leave(a[n - 1 - k])).collect()
 }
 
 /// `sum_i v_i v_(i+k)` for `k in 0..=max_lag` (`max_lag < v.len()`), exact.
@@ -191,7 +192,7 @@ pub(super) fn autocorrelation(v: &[i64], max_lag: usize) -> Vec<i128> {
         .zip(&r2)
         .map(|(&a1, &a2)| {
             let d = m2.sub(m2.to_mont(a2), m2.to_mont(a1 % P2.p));
-            let q = m2.from_mont(m2.mul(d, inv_p1));
+            let q = m2.leave(m2.mul(d, inv_p1));
             centre(a1 as u128 + P1.p as u128 * q as u128, modulus)
         })
         .collect()

@@ -408,8 +408,7 @@ mod methods {
 
     #[test]
     fn lag_is_checked_and_applies_to_hamed_rao_and_yue_wang_only() {
-        let mut o = Options::default();
-        o.trend = with(TrendMethod::HamedRao, Some(MAX_TREND_LAG));
+        let mut o = Options { trend: with(TrendMethod::HamedRao, Some(MAX_TREND_LAG)), ..Options::default() };
         assert!(o.validate().is_ok());
         o.trend = with(TrendMethod::YueWang, Some(MAX_TREND_LAG + 1));
         let e = o.validate().unwrap_err();
