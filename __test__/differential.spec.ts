@@ -286,3 +286,29 @@ test('native engine and TypeScript baseline agree on random batches', (t) => {
   t.true(totals.runs >= NUM_RUNS)
   t.true(totals.exact > totals.equalCost + totals.nearTie, 'most change-point comparisons must be exact')
 })
+
+// A counterexample CI found (threshold 0 cleans every value to the window median, so PELT
+// sees a constant signal; at penalty 0 every segmentation costs 0 up to rounding): the
+// native split at a cost of ~1e-28 against the baseline's none must be classed as a tie,
+// not reported as a disagreement. Before the centring term in the trace's scale, the
+// margin was 0 / 0 = NaN and this failed.
+test('a constant cleaned signal at penalty 0 is a near-tie, not a disagreement', (t) => {
+  const values = [
+    -1.5, -46.75, 24.32, -27.13, -31.76, null, 21.47, 21.05, 21.21, -53.27291550759226, null, 20.57, null, 21.07,
+    -42.6004581489414, null, 21.99, -42.443580770790575, 20.66, 20.67, 21.38, 21.16, 21.85, 21.48, 20.61, 21.25, 21.09,
+    21.1, 21.02, 20.59, 21.61,
+  ]
+  const input = values.map((value, i) => JSON.stringify({ series: 'web-1.cpu', ts: 1_732_600_000 + 60 * i, value }) + '\n').join('')
+  const b: BatchSpec = {
+    series: [],
+    format: 'ndjson',
+    order: 'by-series',
+    statedFormat: false,
+    seed: 0,
+    options: { anomaly: { threshold: 0 }, changepoint: { penalty: 0 } },
+  }
+  const options = referenceOptions(b.options)
+  const outcome = compare(analyzeNative(Buffer.from(input), options), analyzeBaseline(input, options), input, b)
+  t.deepEqual(outcome.problems, [])
+  t.is(outcome.exact + outcome.equalCost + outcome.nearTie, 1, 'the one series was compared')
+})

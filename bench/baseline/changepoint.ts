@@ -40,8 +40,10 @@ export function defaultPenalty(x: ArrayLike<number>): number | null {
  *
  * `trace`, when given, receives the smallest margin of any decision taken (between the
  * chosen value and another candidate's, or between a value and the pruning threshold),
- * relative to the scale of the values (sum of squares of the centred signal + |F(b)| + pen):
- * below ~1e-12 the outcome rests on rounding, and another summation order may differ.
+ * relative to the scale of the values (sum of squares of the centred signal + |F(b)| + pen,
+ * plus n * mean^2 * EPSILON, the rounding the centring itself leaves: without it a constant
+ * signal has scale 0 and its all-zero costs no measurable margin): below ~1e-12 the outcome
+ * rests on rounding, and another summation order may differ.
  */
 export function pelt(
   x: ArrayLike<number>,
@@ -93,7 +95,7 @@ export function pelt(
     }
     F[b] = best
     prev[b] = arg
-    if (trace) traceDecisions(trace, adm, vals, count, arg, best, pen, s2[n]!)
+    if (trace) traceDecisions(trace, adm, vals, count, arg, best, pen, s2[n]! + n * centre * centre * Number.EPSILON)
     let kept = 0
     for (let i = 0; i < count; i++) {
       if (vals[i]! <= best + pen) adm[kept++] = adm[i]!
@@ -115,9 +117,9 @@ function traceDecisions(
   arg: number,
   best: number,
   pen: number,
-  sumSquares: number,
+  energy: number,
 ): void {
-  const scale = sumSquares + Math.abs(best) + pen
+  const scale = energy + Math.abs(best) + pen
   for (let i = 0; i < count; i++) {
     if (Number.isNaN(vals[i]!)) continue
     const prune = Math.abs(vals[i]! - best - pen)
