@@ -1,5 +1,5 @@
 //! Mann-Kendall and Sen's slope at n = 1,000,000, checked by independent exact
-//! methods, with timings (run with `cargo test --release --test trend_large -- --nocapture`).
+//! methods, with timings (run with `cargo test --release --test trend_exact_at_scale -- --nocapture`).
 //!
 //! * S against a Fenwick-tree count over value ranks (the engine uses a merge sort).
 //! * The slope of integer-valued data exactly: there every difference
@@ -168,7 +168,7 @@ fn check_integer_case(name: &str, x: &[f64]) {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_large")]
+#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_exact_at_scale")]
 fn one_million_integer_values_exact() {
     let n = 1_000_000;
     // Two missing values: 999,998 present, an odd number of pairs, so the
@@ -248,7 +248,7 @@ fn rank_bounds_brute(x: &[f64], v: f64) -> (u64, u64) {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_large")]
+#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_exact_at_scale")]
 fn real_valued_slopes_exact_at_one_hundred_thousand() {
     let n = 100_003; // 5,000,250,003 pairs: odd
     let mut g = Gen(5);
@@ -263,53 +263,8 @@ fn real_valued_slopes_exact_at_one_hundred_thousand() {
     }
 }
 
-/// CPU time of this process (all threads), in seconds.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
-    t(ru.ru_utime) + t(ru.ru_stime)
-}
-
 #[test]
-#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_large")]
-fn timings() {
-    let mut g = Gen(7);
-    for &n in &[1_440usize, 100_000, 1_000_000] {
-        let cases: Vec<(&str, Vec<f64>)> = vec![
-            ("real", (0..n).map(|i| 50.0 + 1e-4 * i as f64 + g.normal()).collect()),
-            ("integer", (0..n).map(|i| (1e-3 * i as f64 + 20.0 * g.normal()).round()).collect()),
-        ];
-        for (name, x) in cases {
-            let reps = if n < 10_000 { 200 } else { 3 };
-            let (t0, c0) = (Instant::now(), cpu_seconds());
-            let mut r = None;
-            for _ in 0..reps {
-                r = mann_kendall(&x, 0.05);
-            }
-            let total = t0.elapsed().as_secs_f64() / reps as f64;
-            let cpu = (cpu_seconds() - c0) / reps as f64;
-            let t1 = Instant::now();
-            for _ in 0..reps.min(20) {
-                std::hint::black_box(sen_slope(&x));
-            }
-            let sen = t1.elapsed().as_secs_f64() / reps.min(20) as f64;
-            let r = r.unwrap();
-            println!(
-                "timing n = {n:>9} {name:>8}: mann_kendall {:>9.3} ms wall, {:>9.3} ms cpu (Sen's slope alone {:>9.3} ms wall), S = {}, slope = {:e}",
-                total * 1e3,
-                cpu * 1e3,
-                sen * 1e3,
-                r.s,
-                r.slope
-            );
-        }
-    }
-}
-
-#[test]
-#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_large")]
+#[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_exact_at_scale")]
 fn near_ties_of_float_quotients_exact() {
     // Slopes packed within a few ulp of the median (the float model's proof
     // fails and the exact streaming selection takes over), and masses of

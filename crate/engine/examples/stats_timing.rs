@@ -1,8 +1,8 @@
 //! Rough single-thread timing of summary and Hampel on a fleet-sized workload
 //! (1,000 series x 1,440 points, k = 30, t = 4). Not a benchmark suite (that is
-//! `npm run bench`); ignored by default:
+//! `npm run bench`). All, or the runs named:
 //!
-//! `cargo test --release -p conclude-engine --test stats_timing -- --ignored --nocapture --test-threads=1`
+//! `cargo run --release -p conclude-engine --example stats_timing [-- fleet_single_thread long_series_parallel]`
 
 use conclude_engine::anomaly::hampel;
 use conclude_engine::summary::summarize;
@@ -37,8 +37,6 @@ fn fleet() -> Vec<Vec<f64>> {
         .collect()
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn fleet_single_thread() {
     let data = fleet();
     let ts: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * i as f64).collect();
@@ -56,8 +54,6 @@ fn fleet_single_thread() {
     }
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn long_series_parallel() {
     use conclude_engine::anomaly::hampel_sequential;
     let x: Vec<f64> = fleet().concat()[..1_000_000].to_vec();
@@ -70,4 +66,16 @@ fn long_series_parallel() {
     let par_s = t0.elapsed().as_secs_f64();
     assert_eq!(par, seq);
     eprintln!("long (n = 1e6, k = 30): sequential {seq_s:.3} s, 2 threads {par_s:.3} s");
+}
+
+/// Runs the measurements named on the command line (all when none is).
+fn main() {
+    let runs: &[(&str, fn())] = &[("fleet_single_thread", fleet_single_thread), ("long_series_parallel", long_series_parallel)];
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    for (run_name, run) in runs {
+        if wanted.is_empty() || wanted.iter().any(|w| w == run_name) {
+            eprintln!("== {run_name}");
+            run();
+        }
+    }
 }

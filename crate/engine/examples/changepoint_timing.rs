@@ -1,9 +1,11 @@
-//! Timings of `changepoint` (ignored by default; not a timed test, just a measurement):
+//! Timings of `changepoint` (a measurement, not a test; `large_equal_plain` also asserts that the
+//! functional pruning gives the plain recursion's answer on large inputs). All, or the runs named:
 //!
 //! ```sh
-//! CARGO_BUILD_JOBS=1 cargo test --release -p conclude-engine --test changepoint_bench -- --ignored --nocapture --test-threads=1
+//! cargo run --release -p conclude-engine --example changepoint_timing [-- bench_long large_equal_plain ...]
 //! ```
 
+#[path = "../tests/common/mod.rs"]
 mod common;
 use common::Rng;
 
@@ -59,8 +61,6 @@ fn fleet(label: &str, shifts: usize, spikes: usize, f: fn(&[f64], usize, usize, 
     eprintln!("    {found} change points");
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_fleet() {
     fleet("pelt_l2", 1, 0, pelt_l2);
     fleet("plain", 1, 0, pelt_l2_plain);
@@ -88,8 +88,6 @@ fn long(n: usize, shifts: usize, check_plain: bool) {
     }
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_long() {
     long(1_000_000, 1, false);
     long(1_000_000, 100, true);
@@ -99,8 +97,6 @@ fn bench_long() {
 
 /// Large inputs where rounding is largest and ties are exact: the functional pruning must
 /// still give the plain recursion's answer.
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn large_equal_plain() {
     let mut rng = Rng(99);
     // small integers with rare level changes (exact costs, many ties)
@@ -121,8 +117,6 @@ fn large_equal_plain() {
     eprintln!("    {} change points", got.len());
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_constant_stretches() {
     for n in [10_000usize, 40_000] {
         let x: Vec<f64> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
@@ -136,8 +130,6 @@ fn bench_constant_stretches() {
 }
 
 /// Other shapes at n = 1e6 (pelt_l2 only): nothing may degrade to quadratic time.
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_shapes_1e6() {
     let n = 1_000_000;
     let mut rng = Rng(8);
@@ -171,8 +163,6 @@ fn bench_shapes_1e6() {
     }
 }
 
-#[test]
-#[ignore = "a timing run, not a test: cargo test --release --test NAME -- --ignored --nocapture"]
 fn bench_huge_shift() {
     let n = 1_000_000;
     let mut rng = Rng(8);
@@ -181,5 +171,17 @@ fn bench_huge_shift() {
         let pen = default_penalty(&x).unwrap();
         let got = timed(&format!("n = 1e6, shift of {ratio} sigma"), || pelt_l2(&x, 2, 1, pen));
         eprintln!("    {got:?}");
+    }
+}
+
+/// Runs the measurements named on the command line (all when none is).
+fn main() {
+    let runs: &[(&str, fn())] = &[("bench_fleet", bench_fleet), ("bench_long", bench_long), ("large_equal_plain", large_equal_plain), ("bench_constant_stretches", bench_constant_stretches), ("bench_shapes_1e6", bench_shapes_1e6), ("bench_huge_shift", bench_huge_shift)];
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    for (run_name, run) in runs {
+        if wanted.is_empty() || wanted.iter().any(|w| w == run_name) {
+            eprintln!("== {run_name}");
+            run();
+        }
     }
 }
