@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.analyze = nativeBinding.analyze
 module.exports.analyzeColumns = nativeBinding.analyzeColumns
 module.exports.analyzeColumnsNative = nativeBinding.analyzeColumnsNative
@@ -846,4 +845,3 @@ module.exports.analyzeToMessagesNative = nativeBinding.analyzeToMessagesNative
 module.exports.engineVersion = nativeBinding.engineVersion
 module.exports.poolInfo = nativeBinding.poolInfo
 module.exports.spillInput = nativeBinding.spillInput
-module.exports.splitUnits = nativeBinding.splitUnits

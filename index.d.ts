@@ -9,12 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/**
- * Deliberately panics inside the engine's pool, to prove a panic becomes a
- * JS error (`ERR_CONCLUDE_INTERNAL`) and never aborts the process. Test hook.
- */
-export declare function __panicForTest(isAsync: boolean): Promise<never>
-
 export interface AnalysisResult {
   summary: Array<SummaryConclusion>
   anomaly: Array<AnomalyConclusion>
@@ -274,32 +268,6 @@ export interface SpillResult {
   /** Bytes written to the spill file. */
   bytes: number
 }
-
-/** How `splitUnits` sizes units. */
-export interface SplitOptions {
-  /** Target points per unit; series are never split, so a unit can be larger. */
-  targetPoints: number
-}
-
-/** A batch cut into units of whole series, ready to hand to worker processes. */
-export interface SplitResult {
-  /** NDJSON units, each holding whole, ts-sorted series. */
-  units: Array<Buffer>
-  /** Accepted points. */
-  points: number
-  series: number
-  /** Lines skipped under `onBadLine: 'skip'`. */
-  badLines: number
-  /** The first (up to 20) skipped line numbers, 1-based. */
-  badLineNumbers: Array<number>
-}
-
-/**
- * Parses (and so validates, naming line and column) a batch and cuts it into
- * units that keep every series whole, for `conclude run`'s worker processes.
- * Only `format` and `onBadLine` of `options` matter here.
- */
-export declare function splitUnits(input: Buffer | Uint8Array, split: SplitOptions, options?: AnalyzeOptions): SplitResult
 
 /** One conclusion per series: numpy-exact statistics of its values. */
 export interface SummaryConclusion {

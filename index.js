@@ -4,10 +4,69 @@
 // the platform package (`conclude-linux-x64-gnu`, ...) that npm installed as an
 // optional dependency. When none fits, this says what was detected and which
 // package was expected, instead of the loader's generic message.
+let binding
 try {
-  module.exports = require('./binding.js')
+  binding = require('./binding.js')
 } catch (cause) {
   throw noBinaryError(cause)
+}
+
+// The API: binding.js's exports, written out (so that ESM's named imports find them), without
+// its test hook (`__panicForTest`, which __test__/errors.spec.ts takes from binding.js).
+// `analyze` and `analyzeColumns` finish here: see `settle`.
+exports.__napiBindingTarget = binding.__napiBindingTarget
+exports.analyzeNative = binding.analyzeNative
+exports.analyzeColumnsNative = binding.analyzeColumnsNative
+exports.analyzeToMessages = binding.analyzeToMessages
+exports.analyzeToMessagesNative = binding.analyzeToMessagesNative
+exports.spillInput = binding.spillInput
+exports.analyzeSpill = binding.analyzeSpill
+exports.poolInfo = binding.poolInfo
+exports.engineVersion = binding.engineVersion
+exports.analyze = function analyze(input, options) {
+  return settle(binding.analyze(input, options), signalOf(options))
+}
+exports.analyzeColumns = function analyzeColumns(series, options) {
+  return settle(binding.analyzeColumns(series, options), signalOf(options))
+}
+
+const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend']
+
+function signalOf(options) {
+  return options !== null && typeof options === 'object' ? options.signal : undefined
+}
+
+// The engine serializes an async result on its pool as JSON arrays of conclusions (chunks,
+// crate/napi/src/deliver.rs). They are parsed here (V8's JSON.parse is several times faster
+// than building the objects through napi): up to `turn` conclusions at once, the rest one such
+// portion per event-loop turn, so that timers and I/O (the Kafka producer's) run between them.
+// A signal aborted meanwhile rejects with the engine's AbortError.
+async function settle(pending, signal) {
+  const { data, index, turn, stats } = await pending
+  const result = { summary: [], anomaly: [], changepoint: [], trend: [], stats }
+  let parsed = 0
+  for (let i = 0; i < index.length; i += 4) {
+    const conclusions = index[i + 3]
+    if (parsed > 0 && parsed + conclusions > turn) {
+      await new Promise((resume) => setImmediate(concludeDeliverChunk, resume))
+      if (signal && signal.aborted) throw abortError()
+      parsed = 0
+    }
+    parsed += conclusions
+    const target = result[CATEGORIES[index[i]]]
+    for (const c of JSON.parse(data.toString('utf8', index[i + 1], index[i + 2]))) target.push(c)
+  }
+  return result
+}
+
+// Named: __test__/async.spec.ts counts the turns by it.
+function concludeDeliverChunk(resume) {
+  resume()
+}
+
+// The error the engine rejects with when aborted (`js_error` in crate/napi/src/lib.rs).
+function abortError() {
+  return Object.assign(new Error('the analysis was aborted'), { name: 'AbortError', code: 'ABORT_ERR' })
 }
 
 function libc() {

@@ -1,7 +1,16 @@
 // Bad input never crashes the process: coded errors, or counted bad lines under 'skip'.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 import test from 'ava'
 
-import { analyze, analyzeNative, analyzeToMessages, analyzeToMessagesNative, splitUnits, __panicForTest } from '../index.js'
+import { analyze, analyzeNative, analyzeSpill, analyzeToMessages, analyzeToMessagesNative, spillInput } from '../index.js'
+
+// The test hook is not part of the package entry: it is the binary's own export, reached
+// through the generated loader, and panics behind the same guard as every entry point.
+const { __panicForTest } = createRequire(import.meta.url)('../binding.js') as { __panicForTest(isAsync: boolean): Promise<never> }
 
 const good = '{"series":"a","ts":1,"value":1}\n{"series":"a","ts":2,"value":2}\n'
 
@@ -131,13 +140,29 @@ test('options of the wrong JS type say what was expected, naming the option', as
   }
 })
 
-test('splitUnits and analyzeToMessages check their own options with ERR_CONCLUDE_OPTIONS', async (t) => {
-  for (const split of [{}, undefined, 'x', { targetpoints: 5 }, { targetPoints: 0 }]) {
-    const e = codeOf(() => splitUnits(Buffer.from(good), split as any))
-    t.is(e.code, 'ERR_CONCLUDE_OPTIONS', JSON.stringify(split))
-    t.regex(e.message, /targetPoints|split options must be an object/)
+test('spillInput, analyzeSpill and analyzeToMessages check their own options with ERR_CONCLUDE_OPTIONS', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclude-errors-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const input = join(dir, 'in.ndjson')
+  writeFileSync(input, good)
+  const cases: Array<[unknown, string]> = [
+    [undefined, 'chunkBytes is required: a positive integer (bytes)'],
+    ['x', 'spill options must be an object, got a string ("x")'],
+    [{ chunkBytes: 4096 }, 'partitionPoints is required: a positive integer (points per partition)'],
+    [{ chunkBytes: 0, partitionPoints: 1 }, 'chunkBytes must be an integer in 1..=1099511627776, got 0'],
+    [{ chunkBytes: 4096, partitionpoints: 1 }, 'unknown option "partitionpoints": did you mean "partitionPoints"? (the options are chunkBytes, partitionPoints)'],
+  ]
+  for (const [sizes, message] of cases) {
+    const e: any = await t.throwsAsync(() => spillInput(input, join(dir, 'never.spill'), sizes as any))
+    t.deepEqual([e.code, e.message], ['ERR_CONCLUDE_OPTIONS', message])
   }
-  t.is(splitUnits(Buffer.from(good), { targetPoints: 1 }).points, 2)
+  const spill = join(dir, 'ok.spill')
+  const r = await spillInput(input, spill, { chunkBytes: 4096, partitionPoints: 10 })
+  t.is(r.points, 2)
+  const pieces = new Float64Array([r.offsets[0]!, r.offsets[r.partitions]!])
+  const rejected0: any = await t.throwsAsync(() => analyzeSpill(spill, pieces, { batch: 1 } as any))
+  t.deepEqual([rejected0.code, rejected0.message], ['ERR_CONCLUDE_OPTIONS', 'batch must be a string, got 1'])
+  t.is((await analyzeSpill(spill, pieces, { batch: 'b' })).counts[0], 1)
   const e = codeOf(() => analyzeToMessagesNative(Buffer.from(good), {} as any))
   t.deepEqual([e.code, e.message], ['ERR_CONCLUDE_OPTIONS', 'batch is required: a string naming the batch in every message'])
   const rejected: any = await t.throwsAsync(() => analyzeToMessages(Buffer.from(good), { batch: 7 } as any))

@@ -35,3 +35,19 @@ test('a broken NAPI_RS_NATIVE_LIBRARY_PATH override is named in the error', asyn
 test('on this platform the entry loads the binding', async (t) => {
   t.deepEqual(await loadError([]), {})
 })
+
+test('the entry exports the binding minus its test hook, and nothing else', async (t) => {
+  const script = `const index = Object.keys(require(${JSON.stringify(ROOT)})).sort(); const binding = Object.keys(require(${JSON.stringify(join(ROOT, 'binding.js'))})).sort(); console.log(JSON.stringify({ index, binding }))`
+  const { stdout } = await run(process.execPath, ['-e', script], { timeout: 30_000 })
+  const { index, binding } = JSON.parse(stdout) as { index: string[]; binding: string[] }
+  t.false(index.includes('__panicForTest'))
+  t.true(binding.includes('__panicForTest'), 'the guard test still finds the hook in the binary')
+  t.deepEqual(index, binding.filter((name) => name !== '__panicForTest'))
+})
+
+test('ESM named imports find every export of the entry', async (t) => {
+  const script = `import * as m from ${JSON.stringify(join(ROOT, 'index.js'))}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 })
+  const cjs = Object.keys((await import('../index.js')).default ?? {}).sort()
+  t.deepEqual(JSON.parse(stdout), cjs)
+})

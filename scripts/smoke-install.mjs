@@ -125,15 +125,17 @@ analyze(input, reference).then((async) => {
   check(true, `CommonJS require: analyzeNative and analyze match the golden 'fleet' fixture: ${cjs.stdout.trim()}`)
 
   writeFileSync(join(project, 'use.mjs'), `
-import { analyzeNative, splitUnits } from 'conclude'
+import { analyze, analyzeNative } from 'conclude'
 import conclude from 'conclude'
 import { readFileSync } from 'node:fs'
 const r = analyzeNative(readFileSync(${JSON.stringify(batch)}), { categories: ['trend'] })
-if (r.trend.length !== 8 || typeof conclude.analyze !== 'function' || typeof splitUnits !== 'function') throw new Error('ESM import failed')
+const a = await analyze(readFileSync(${JSON.stringify(batch)}), { categories: ['trend'] })
+if (r.trend.length !== 8 || a.trend.length !== 8 || typeof conclude.analyze !== 'function') throw new Error('ESM import failed')
+if ('__panicForTest' in conclude || 'splitUnits' in conclude) throw new Error('internals on the public entry')
 console.log('esm ok', r.trend.length)
 `)
   run(process.execPath, ['use.mjs'], inProject)
-  check(true, 'ESM: named and default imports')
+  check(true, 'ESM: named and default imports, no internals on the entry')
 
   // TypeScript consumers: types come from index.d.ts through the package's exports, in ESM and CJS files
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] }, files: ['consumer.mts', 'consumer.cts'] }))

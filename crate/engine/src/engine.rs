@@ -9,7 +9,6 @@
 //! [`ErrorKind::Internal`](crate::ErrorKind) error, never an abort.
 
 use std::borrow::Cow;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -129,8 +128,8 @@ fn check(cancel: &AtomicBool) -> Result<(), Error> {
     }
 }
 
-/// Parses `input` and runs the requested analyses on this process's pool.
-/// Never panics: a panic inside is returned as an internal error.
+/// Parses `input` and runs the requested analyses on this process's pool. A panic (a bug)
+/// propagates to the caller: the binding's one guard turns it into an internal error.
 pub fn analyze(input: &[u8], options: &Options, cancel: &AtomicBool) -> Result<Analysis, Error> {
     analyze_batch(|| parse(input, options.format, options.on_bad_line), options, cancel)
 }
@@ -144,30 +143,15 @@ pub fn analyze_columns(entries: Vec<SeriesColumns>, options: &Options, cancel: &
 
 /// Builds the batch with `build` and analyses it, both on this process's pool: the one path
 /// after parsing, whatever the input (text, columns, a unit read back from spill files,
-/// [`crate::spill`]). Never panics, like [`analyze`].
+/// [`crate::spill`]). `options` are the decoder's ([`crate::option_decoder`]) or built in Rust
+/// within its ranges.
 pub fn analyze_batch(
     build: impl FnOnce() -> Result<Batch, Error> + Send,
     options: &Options,
     cancel: &AtomicBool,
 ) -> Result<Analysis, Error> {
-    options.validate()?;
     let pool = pool::get(options.threads)?;
-    let run = || pool.install(|| analyze_on_current_pool(build, options, cancel));
-    match catch_unwind(AssertUnwindSafe(run)) {
-        Ok(result) => result,
-        Err(payload) => Err(Error::internal(format!("engine panic: {}", panic_message(&*payload)))),
-    }
-}
-
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic payload".to_string()
-    }
+    pool.install(|| analyze_on_current_pool(build, options, cancel))
 }
 
 fn analyze_on_current_pool(

@@ -3,13 +3,14 @@
 //! are tested (and fuzzed) in Rust.
 //!
 //! * Each object has ONE table of its keys ([`TOP`], [`ANOMALY`], [`CHANGEPOINT`], [`TREND`],
-//!   [`SPLIT`], [`MESSAGE`]): a key and the function storing its value. A new option is one
+//!   [`SPILL`], [`MESSAGE`]): a key and the function storing its value. A new option is one
 //!   line in its table (and its field in [`crate::options`]).
 //! * `undefined` and `null` mean "absent": the default is used.
 //! * An unknown key is an error naming it with its path and the closest valid key, so that a
 //!   typo (`{anomaly: {halfwindow: 3}}`) never silently runs with the defaults.
-//! * A value of the wrong JS type is an error naming the option, what it must be and what it
-//!   was, in JS terms (`threads must be an integer in 1..=1024, got a string ("x")`).
+//! * A value of the wrong JS type or out of range is an error naming the option, what it must
+//!   be and what it was, in JS terms (`threads must be an integer in 1..=1024, got a string ("x")`).
+//!   The ranges are here and nowhere else: [`Options`] built in Rust are the caller's to get right.
 //!
 //! Every error is [`Error::options`] (`ERR_CONCLUDE_OPTIONS`).
 
@@ -85,7 +86,7 @@ pub const ANOMALY: &[Key<AnomalyOptions>] = &[
         Ok(())
     }),
     key("threshold", |o, v, p| {
-        o.threshold = number(v, p)?;
+        o.threshold = non_negative(v, p)?;
         Ok(())
     }),
 ];
@@ -104,7 +105,7 @@ pub const CHANGEPOINT: &[Key<ChangepointOptions>] = &[
         Ok(())
     }),
     key("penalty", |o, v, p| {
-        o.penalty = Some(number(v, p)?);
+        o.penalty = Some(non_negative(v, p)?);
         Ok(())
     }),
     key("clean", |o, v, p| {
@@ -119,22 +120,30 @@ pub const TREND: &[Key<TrendOptions>] = &[
         Ok(())
     }),
     key("alpha", |o, v, p| {
-        o.alpha = number(v, p)?;
+        o.alpha = probability(v, p)?;
         Ok(())
     }),
 ];
 
-/// `splitUnits`' second argument.
+/// `spillInput`'s third argument: both required.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SplitOptions {
-    /// Required.
-    pub target_points: Option<usize>,
+pub struct SpillSizes {
+    /// Bytes read per chunk.
+    pub chunk_bytes: Option<usize>,
+    /// Target points per partition.
+    pub partition_points: Option<usize>,
 }
 
-pub const SPLIT: &[Key<SplitOptions>] = &[key("targetPoints", |o, v, p| {
-    o.target_points = Some(integer(v, p, 1, u32::MAX as usize)?);
-    Ok(())
-})];
+pub const SPILL: &[Key<SpillSizes>] = &[
+    key("chunkBytes", |o, v, p| {
+        o.chunk_bytes = Some(integer(v, p, 1, 1 << 40)?);
+        Ok(())
+    }),
+    key("partitionPoints", |o, v, p| {
+        o.partition_points = Some(integer(v, p, 1, 1 << 40)?);
+        Ok(())
+    }),
+];
 
 /// `analyzeToMessages`' second argument.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -152,15 +161,18 @@ pub const MESSAGE: &[Key<MessageOptions>] = &[key("batch", |o, v, p| {
 pub fn decode_options(v: &Value) -> Result<Options, Error> {
     let mut out = Options::default();
     argument(v, "options", TOP, &mut out)?;
-    out.validate()?;
     Ok(out)
 }
 
-/// `splitUnits`' `{ targetPoints }`: the target.
-pub fn decode_split_options(v: &Value) -> Result<usize, Error> {
-    let mut out = SplitOptions::default();
-    argument(v, "split options", SPLIT, &mut out)?;
-    out.target_points.ok_or_else(|| Error::options("targetPoints is required: a positive integer (points per unit)"))
+/// `spillInput`'s `{ chunkBytes, partitionPoints }`.
+pub fn decode_spill_options(v: &Value) -> Result<(usize, usize), Error> {
+    let mut out = SpillSizes::default();
+    argument(v, "spill options", SPILL, &mut out)?;
+    let chunk = out.chunk_bytes.ok_or_else(|| Error::options("chunkBytes is required: a positive integer (bytes)"))?;
+    let points = out
+        .partition_points
+        .ok_or_else(|| Error::options("partitionPoints is required: a positive integer (points per partition)"))?;
+    Ok((chunk, points))
 }
 
 /// `analyzeToMessages`' `{ batch }`: the batch name.
@@ -252,10 +264,19 @@ fn expected(path: &str, what: &str, got: &Value) -> Error {
     Error::options(format!("{path} must be {what}, got {}", describe(got)))
 }
 
-fn number(v: &Value, path: &str) -> Result<f64, Error> {
+/// A finite number >= 0 (a threshold, a penalty).
+fn non_negative(v: &Value, path: &str) -> Result<f64, Error> {
     match v {
-        Value::Number(x) => Ok(*x),
-        other => Err(expected(path, "a number", other)),
+        Value::Number(x) if x.is_finite() && *x >= 0.0 => Ok(*x),
+        other => Err(expected(path, "a finite number >= 0", other)),
+    }
+}
+
+/// A number in the open interval (0, 1) (a significance level).
+fn probability(v: &Value, path: &str) -> Result<f64, Error> {
+    match v {
+        Value::Number(x) if *x > 0.0 && *x < 1.0 => Ok(*x),
+        other => Err(expected(path, "in (0, 1)", other)),
     }
 }
 
@@ -429,19 +450,39 @@ mod tests {
     }
 
     #[test]
-    fn split_and_message_options_are_required_objects() {
-        assert_eq!(decode_split_options(&obj(&[("targetPoints", Value::Number(10.0))])).unwrap(), 10);
-        for bad in [Value::Absent, obj(&[])] {
-            let e = decode_split_options(&bad).unwrap_err();
+    fn out_of_range_numbers_name_the_range() {
+        let at = |path: &str, key: &str, x: f64| obj(&[(path, obj(&[(key, Value::Number(x))]))]);
+        assert_eq!(message(&at("anomaly", "threshold", -1.0)), "anomaly.threshold must be a finite number >= 0, got -1");
+        assert_eq!(message(&at("anomaly", "threshold", f64::NAN)), "anomaly.threshold must be a finite number >= 0, got NaN");
+        assert_eq!(
+            message(&at("changepoint", "penalty", f64::INFINITY)),
+            "changepoint.penalty must be a finite number >= 0, got inf"
+        );
+        assert_eq!(message(&at("trend", "alpha", 1.0)), "trend.alpha must be in (0, 1), got 1");
+        assert_eq!(message(&at("trend", "alpha", 0.0)), "trend.alpha must be in (0, 1), got 0");
+        assert_eq!(message(&at("anomaly", "halfWindow", 0.0)), "anomaly.halfWindow must be an integer in 1..=16777216, got 0");
+        assert_eq!(message(&obj(&[("threads", Value::Number(1025.0))])), "threads must be an integer in 1..=1024, got 1025");
+        let ok = decode_options(&obj(&[("anomaly", obj(&[("threshold", Value::Number(0.0))]))])).unwrap();
+        assert_eq!(ok.anomaly.threshold, 0.0);
+    }
+
+    #[test]
+    fn spill_and_message_options_are_required_objects() {
+        let sizes = obj(&[("chunkBytes", Value::Number(4096.0)), ("partitionPoints", Value::Number(10.0))]);
+        assert_eq!(decode_spill_options(&sizes).unwrap(), (4096, 10));
+        for bad in [Value::Absent, obj(&[]), obj(&[("partitionPoints", Value::Number(10.0))])] {
+            let e = decode_spill_options(&bad).unwrap_err();
             assert_eq!(
                 (e.code(), e.message.as_str()),
-                ("ERR_CONCLUDE_OPTIONS", "targetPoints is required: a positive integer (points per unit)")
+                ("ERR_CONCLUDE_OPTIONS", "chunkBytes is required: a positive integer (bytes)")
             );
         }
-        let e = decode_split_options(&obj(&[("targetpoints", Value::Number(1.0))])).unwrap_err();
-        assert!(e.message.contains("did you mean \"targetPoints\"?"), "{}", e.message);
-        let e = decode_split_options(&obj(&[("targetPoints", Value::Number(0.5))])).unwrap_err();
-        assert_eq!(e.message, "targetPoints must be an integer in 1..=4294967295, got 0.5");
+        let e = decode_spill_options(&obj(&[("chunkBytes", Value::Number(1.0))])).unwrap_err();
+        assert_eq!(e.message, "partitionPoints is required: a positive integer (points per partition)");
+        let e = decode_spill_options(&obj(&[("partitionpoints", Value::Number(1.0))])).unwrap_err();
+        assert!(e.message.contains("did you mean \"partitionPoints\"?"), "{}", e.message);
+        let e = decode_spill_options(&obj(&[("chunkBytes", Value::Number(0.5))])).unwrap_err();
+        assert_eq!(e.message, "chunkBytes must be an integer in 1..=1099511627776, got 0.5");
         assert_eq!(decode_message_options(&obj(&[("batch", Value::String("b#1".into()))])).unwrap(), "b#1");
         let e = decode_message_options(&Value::String("b".into())).unwrap_err();
         assert_eq!(e.message, "message options must be an object, got a string (\"b\")");

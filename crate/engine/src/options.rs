@@ -1,6 +1,4 @@
-//! Analysis options, validated once before any work starts.
-
-use crate::error::Error;
+//! Analysis options (JS options are decoded and range-checked by `option_decoder`).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -191,38 +189,5 @@ pub const MAX_THREADS: usize = 1024;
 impl Options {
     pub fn wants(&self, category: Category) -> bool {
         self.categories.contains(&category)
-    }
-
-    /// Checks ranges; the error names the option and the value.
-    pub fn validate(&self) -> Result<(), Error> {
-        if self.anomaly.half_window == 0 {
-            return Err(Error::options("anomaly.halfWindow must be a positive integer, got 0"));
-        }
-        if !(self.anomaly.threshold.is_finite() && self.anomaly.threshold >= 0.0) {
-            return Err(Error::options(format!(
-                "anomaly.threshold must be a finite number >= 0, got {}",
-                self.anomaly.threshold
-            )));
-        }
-        if self.changepoint.min_size == 0 {
-            return Err(Error::options("changepoint.minSize must be a positive integer, got 0"));
-        }
-        if self.changepoint.jump == 0 {
-            return Err(Error::options("changepoint.jump must be a positive integer, got 0"));
-        }
-        if let Some(p) = self.changepoint.penalty {
-            if !(p.is_finite() && p >= 0.0) {
-                return Err(Error::options(format!("changepoint.penalty must be a finite number >= 0, got {p}")));
-            }
-        }
-        if !(self.trend.alpha > 0.0 && self.trend.alpha < 1.0) {
-            return Err(Error::options(format!("trend.alpha must be in (0, 1), got {}", self.trend.alpha)));
-        }
-        if let Some(t) = self.threads {
-            if t == 0 || t > MAX_THREADS {
-                return Err(Error::options(format!("threads must be an integer in 1..={MAX_THREADS}, got {t}")));
-            }
-        }
-        Ok(())
     }
 }

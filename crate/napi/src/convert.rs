@@ -4,7 +4,7 @@
 //! a new option is a line there and a field of the struct here (for its type).
 
 use conclude_engine::engine::Stats;
-use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_split_options, Value};
+use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_spill_options, Value};
 use conclude_engine::options::Options;
 use napi::bindgen_prelude::*;
 use napi::{KeyCollectionMode, KeyConversion, KeyFilter, ValueType};
@@ -164,9 +164,9 @@ pub(crate) fn read_options(env: &Env, options: Option<&Unknown>) -> Result<ReadO
     Ok(ReadOptions { engine, signal })
 }
 
-/// `splitUnits`' `{ targetPoints }`.
-pub(crate) fn read_split_options(env: &Env, v: Option<&Unknown>) -> Result<usize> {
-    decode_split_options(&argument_value(env, v)?).map_err(|e| js_error(env, e))
+/// `spillInput`'s `{ chunkBytes, partitionPoints }`.
+pub(crate) fn read_spill_options(env: &Env, v: Option<&Unknown>) -> Result<(usize, usize)> {
+    decode_spill_options(&argument_value(env, v)?).map_err(|e| js_error(env, e))
 }
 
 /// `analyzeToMessages`' `{ batch }`.

@@ -6,8 +6,11 @@
 //!   deferred promise that the pool thread settles (the conversion to JS runs
 //!   on the JS thread through napi's threadsafe function). No libuv thread is
 //!   held for the job, so fs, dns and zlib keep theirs (lightningcss does the same).
-//! * Every entry point catches panics: a bug becomes `ERR_CONCLUDE_INTERNAL`,
-//!   never an abort of the Node process.
+//!   It resolves with the result serialized in chunks ([`deliver`]), which the
+//!   loader (`index.js`) parses a chunk per event-loop turn.
+//! * One panic guard, [`guarded`], runs all engine work (sync, and on the pool): a bug
+//!   becomes `ERR_CONCLUDE_INTERNAL`, never an abort of the Node process. napi's
+//!   `catch_unwind` on every entry point covers the argument conversions around it.
 
 #![deny(clippy::all)]
 
@@ -21,9 +24,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use conclude_engine::engine::{self, panic_message, Analysis};
+use conclude_engine::engine::{self, Analysis};
 use conclude_engine::output::{self, Provenance};
-use conclude_engine::{pool, split, Error as EngineError};
+use conclude_engine::{pool, Error as EngineError};
 use input::Held;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -58,10 +61,21 @@ pub(crate) fn js_error(env: &Env, e: EngineError) -> napi::Error {
     build().unwrap_or_else(|err| err)
 }
 
-/// Runs `f`, turning a panic into an internal engine error.
+/// The panic guard: runs `f`, turning a panic into an internal engine error.
 fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, EngineError>) -> std::result::Result<T, EngineError> {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|p| Err(EngineError::internal(format!("engine panic: {}", panic_message(&*p)))))
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
 }
 
 /// Analyses a batch synchronously: the work runs on the engine's thread pool
@@ -87,29 +101,29 @@ fn sync_result<'env>(
     deliver::json_parse(env, &json)
 }
 
-/// The result of an async analysis as JS objects, a chunk per event-loop turn.
+/// The result of an async analysis, serialized in chunks for the loader to parse.
 fn async_result<'env>(
     env: &'env Env,
     hold: impl FnOnce(&Env) -> Result<Held>,
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, ObjectRef>> {
-    spawn_job(
-        env,
-        hold,
-        options,
-        |analysis| Ok(deliver::prepare(analysis)),
-        |r, env, cancel| deliver::deliver(env, r, cancel),
-    )
+    spawn_job(env, hold, options, deliver::prepare, |r, env| r.into_js(env))
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
 /// loop. `options.signal` (an AbortSignal) cancels the work between series.
 /// A large result reaches JS a chunk of conclusions per event-loop turn.
+// The type is the loader's: it parses the chunks this resolves with (`index.js`).
 #[napi(
+    catch_unwind,
     ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
     ts_return_type = "Promise<AnalysisResult>"
 )]
-pub fn analyze<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -> Result<PromiseRaw<'env, ObjectRef>> {
+pub fn analyze<'env>(
+    env: &'env Env,
+    input: Unknown,
+    options: Option<Unknown>,
+) -> Result<PromiseRaw<'env, ObjectRef>> {
     async_result(env, |env| input::hold(env, &input).map(Held::Bytes), options)
 }
 
@@ -135,7 +149,9 @@ pub fn analyze_columns_native<'env>(
 /// The async twin of `analyzeColumnsNative`, like `analyze`: the arrays are copied before it
 /// returns (so JS may change them at once), the analysis runs on the pool without blocking the
 /// event loop, and `options.signal` cancels it.
+// The type is the loader's, as with `analyze`.
 #[napi(
+    catch_unwind,
     ts_args_type = "series: Array<SeriesColumns>, options?: AnalyzeOptions",
     ts_return_type = "Promise<AnalysisResult>"
 )]
@@ -210,6 +226,7 @@ impl From<Messages> for MessageBatch {
 /// Like `analyze`, but returns ready-to-send Kafka messages (JSON values with
 /// `category`, `series`, the fields, `batch` and `version`; the series as key).
 #[napi(
+    catch_unwind,
     ts_args_type = "input: Buffer | Uint8Array, messageOptions: MessageOptions, options?: AnalyzeOptions",
     ts_return_type = "Promise<MessageBatch>"
 )]
@@ -228,7 +245,7 @@ pub fn analyze_to_messages<'env>(
         |env| input::hold(env, &input).map(Held::Bytes),
         options,
         move |analysis| messages(analysis, &batch),
-        |m, _env, _cancel| Ok(MessageBatch::from(m)),
+        |m, _env| Ok(MessageBatch::from(m)),
     )
 }
 
@@ -268,7 +285,7 @@ where
     P: Send + 'static,
     T: ToNapiValue + 'static,
     W: FnOnce(Analysis) -> std::result::Result<P, EngineError> + Send + 'static,
-    F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
+    F: FnOnce(P, &Env) -> Result<T> + Send + 'static,
 {
     match hold(env) {
         Ok(held) => {
@@ -318,7 +335,7 @@ impl Job {
         W: FnOnce(&mut H, &conclude_engine::Options, &AtomicBool) -> std::result::Result<P, EngineError>
             + Send
             + 'static,
-        F: FnOnce(P, &Env, Arc<AtomicBool>) -> Result<T> + Send + 'static,
+        F: FnOnce(P, &Env) -> Result<T> + Send + 'static,
     {
         // Any error before the job starts rejects the promise.
         let start = || -> Result<PromiseRaw<'env, T>> {
@@ -331,7 +348,7 @@ impl Job {
                     // The input reference is released here, on the JS thread.
                     drop(held);
                     match result {
-                        Ok(output) => finish(output, &env, cancel),
+                        Ok(output) => finish(output, &env),
                         Err(e) => Err(js_error(&env, e)),
                     }
                 });
@@ -340,50 +357,6 @@ impl Job {
         };
         start().or_else(|e| PromiseRaw::reject(env, e))
     }
-}
-
-// The TS shape only: read by `convert::read_split_options`.
-/// How `splitUnits` sizes units.
-#[napi(object, object_to_js = false)]
-pub struct SplitOptions {
-    /// Target points per unit; series are never split, so a unit can be larger.
-    pub target_points: f64,
-}
-
-/// A batch cut into units of whole series, ready to hand to worker processes.
-#[napi(object, object_from_js = false)]
-pub struct SplitResult {
-    /// NDJSON units, each holding whole, ts-sorted series.
-    pub units: Vec<Buffer>,
-    /// Accepted points.
-    pub points: u32,
-    pub series: u32,
-    /// Lines skipped under `onBadLine: 'skip'`.
-    pub bad_lines: u32,
-    /// The first (up to 20) skipped line numbers, 1-based.
-    pub bad_line_numbers: Vec<u32>,
-}
-
-/// Parses (and so validates, naming line and column) a batch and cuts it into
-/// units that keep every series whole, for `conclude run`'s worker processes.
-/// Only `format` and `onBadLine` of `options` matter here.
-#[napi(catch_unwind, ts_args_type = "input: Buffer | Uint8Array, split: SplitOptions, options?: AnalyzeOptions")]
-pub fn split_units(env: Env, input: Unknown, split: Option<Unknown>, options: Option<Unknown>) -> Result<SplitResult> {
-    let bytes = input::borrow(&env, &input)?;
-    let target = convert::read_split_options(&env, split.as_ref())?;
-    let opts = convert::read_options(&env, options.as_ref())?.engine;
-    guarded(|| {
-        let pool = pool::get(opts.threads)?;
-        pool.install(|| split::split_units(bytes, opts.format, opts.on_bad_line, target))
-    })
-    .map(|s| SplitResult {
-        units: s.units.into_iter().map(Buffer::from).collect(),
-        points: s.points as u32,
-        series: s.series as u32,
-        bad_lines: s.bad_lines as u32,
-        bad_line_numbers: s.bad_line_numbers.into_iter().map(|n| n as u32).collect(),
-    })
-    .map_err(|e| js_error(&env, e))
 }
 
 /// The engine's pool in this process.
@@ -414,8 +387,10 @@ pub fn engine_version() -> &'static str {
 }
 
 /// Deliberately panics inside the engine's pool, to prove a panic becomes a
-/// JS error (`ERR_CONCLUDE_INTERNAL`) and never aborts the process. Test hook.
-#[napi(js_name = "__panicForTest", ts_return_type = "Promise<never>")]
+/// JS error (`ERR_CONCLUDE_INTERNAL`) and never aborts the process, through the
+/// guard every entry point uses. Not part of the API: out of `index.d.ts` and
+/// of the package entry (`index.js`); `__test__/errors.spec.ts` takes it from `binding.js`.
+#[napi(js_name = "__panicForTest", skip_typescript)]
 pub fn panic_for_test<'env>(env: &'env Env, is_async: bool) -> Result<PromiseRaw<'env, ()>> {
     let pool = pool::get(None).map_err(|e| js_error(env, e))?;
     if !is_async {

@@ -12,10 +12,12 @@ use conclude_engine::Error as EngineError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{messages, Job, MessageBatch, MessageOptions};
+use crate::convert::{read_message_options, read_spill_options};
+use crate::{messages, Job, MessageBatch};
 
+// The TS shape only: read by `convert::read_spill_options`.
 /// How `spillInput` reads and partitions an input.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct SpillOptions {
     /// Bytes read per chunk; a chunk ends at its last whole line (CSV: record).
     pub chunk_bytes: f64,
@@ -46,19 +48,12 @@ pub struct SpillResult {
     pub bytes: f64,
 }
 
-fn positive(name: &str, v: f64) -> std::result::Result<usize, EngineError> {
-    if v.fract() == 0.0 && v >= 1.0 && v <= (1u64 << 40) as f64 {
-        Ok(v as usize)
-    } else {
-        Err(EngineError::options(format!("{name} must be a positive integer, got {v}")))
-    }
-}
-
 /// Parses the file at `inputPath` chunk by chunk (validating it as a whole parse does: errors
 /// carry the file's own `line` and `column`) and writes its points to a new file `spillPath`,
 /// hash-partitioned by series. Only `format`, `onBadLine`, `threads` and `signal` of `options`
 /// matter here.
 #[napi(
+    catch_unwind,
     ts_args_type = "inputPath: string, spillPath: string, spill: SpillOptions, options?: AnalyzeOptions",
     ts_return_type = "Promise<SpillResult>"
 )]
@@ -66,17 +61,18 @@ pub fn spill_input<'env>(
     env: &'env Env,
     input_path: String,
     spill_path: String,
-    spill: SpillOptions,
+    spill: Option<Unknown>,
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, SpillResult>> {
-    let (chunk_bytes, partition_points) = (spill.chunk_bytes, spill.partition_points);
+    let (chunk_bytes, partition_points) = match read_spill_options(env, spill.as_ref()) {
+        Ok(sizes) => sizes,
+        Err(e) => return PromiseRaw::reject(env, e),
+    };
     Job::spawn(
         env,
         options.as_ref(),
         (),
         move |_, o, cancel| {
-            let chunk_bytes = positive("chunkBytes", chunk_bytes)?;
-            let partition_points = positive("partitionPoints", partition_points)?;
             let mut input =
                 File::open(&input_path).map_err(|e| EngineError::io(format!("opening {input_path}"), &e))?;
             let input_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
@@ -94,7 +90,7 @@ pub fn spill_input<'env>(
             };
             spill::spill(&mut input, &mut BufWriter::with_capacity(1 << 20, out), &options, cancel)
         },
-        |r, _, _| {
+        |r, _| {
             Ok(SpillResult {
                 partitions: r.partitions as u32,
                 chunks: r.chunks as u32,
@@ -115,6 +111,7 @@ pub fn spill_input<'env>(
 /// back to back, in input order) into ready-to-send messages, as `analyzeToMessages` does with
 /// a batch. The spill file is read here, on the pool: no unit bytes pass through JS.
 #[napi(
+    catch_unwind,
     ts_args_type = "spillPath: string, pieces: Float64Array, messageOptions: MessageOptions, options?: AnalyzeOptions",
     ts_return_type = "Promise<MessageBatch>"
 )]
@@ -122,11 +119,14 @@ pub fn analyze_spill<'env>(
     env: &'env Env,
     spill_path: String,
     pieces: Float64Array,
-    message_options: MessageOptions,
+    message_options: Option<Unknown>,
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, MessageBatch>> {
     let pieces: Vec<f64> = pieces.to_vec();
-    let batch = message_options.batch;
+    let batch = match read_message_options(env, message_options.as_ref()) {
+        Ok(batch) => batch,
+        Err(e) => return PromiseRaw::reject(env, e),
+    };
     Job::spawn(
         env,
         options.as_ref(),
@@ -139,6 +139,6 @@ pub fn analyze_spill<'env>(
             let file = File::open(&spill_path).map_err(|e| EngineError::io(format!("opening {spill_path}"), &e))?;
             messages(engine::analyze_batch(|| spill::read_unit(&file, &pieces), o, cancel)?, &batch)
         },
-        |m, _, _| Ok(MessageBatch::from(m)),
+        |m, _| Ok(MessageBatch::from(m)),
     )
 }

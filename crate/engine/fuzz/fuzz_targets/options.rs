@@ -1,9 +1,9 @@
 //! The option decoder on any JSON value (as the binding hands over any JS value): no panic,
-//! every error `ERR_CONCLUDE_OPTIONS`, anything accepted passes `validate`, and the accepted
+//! every error `ERR_CONCLUDE_OPTIONS`, anything accepted is within the documented ranges, and the accepted
 //! options written back as a value decode to the same options (nothing read is lost).
 #![no_main]
 
-use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_split_options, Value};
+use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_spill_options, Value};
 use conclude_engine::options::{BadLinePolicy, Format, Options};
 use libfuzzer_sys::fuzz_target;
 
@@ -55,12 +55,15 @@ fuzz_target!(|data: &[u8]| {
     let v = from_json(&json);
     match decode_options(&v) {
         Ok(o) => {
-            o.validate().expect("accepted options are valid");
+            let (a, c) = (&o.anomaly, &o.changepoint);
+            assert!(a.half_window >= 1 && a.threshold.is_finite() && a.threshold >= 0.0, "{a:?}");
+            assert!(c.min_size >= 1 && c.jump >= 1 && c.penalty.is_none_or(|p| p.is_finite() && p >= 0.0), "{c:?}");
+            assert!(o.trend.alpha > 0.0 && o.trend.alpha < 1.0 && o.threads.is_none_or(|t| (1..=1024).contains(&t)));
             assert_eq!(decode_options(&to_value(&o)).expect("round trip"), o);
         }
         Err(e) => assert_eq!(e.code(), "ERR_CONCLUDE_OPTIONS", "{}", e.message),
     }
-    if let Err(e) = decode_split_options(&v) {
+    if let Err(e) = decode_spill_options(&v) {
         assert_eq!(e.code(), "ERR_CONCLUDE_OPTIONS");
     }
     if let Err(e) = decode_message_options(&v) {
