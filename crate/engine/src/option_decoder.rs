@@ -264,20 +264,23 @@ fn expected(path: &str, what: &str, got: &Value) -> Error {
     Error::options(format!("{path} must be {what}, got {}", describe(got)))
 }
 
+/// A number that `within` accepts (`range` says which, for the message).
+fn number(v: &Value, path: &str, within: fn(f64) -> bool, range: &str) -> Result<f64, Error> {
+    match v {
+        Value::Number(x) if within(*x) => Ok(*x),
+        Value::Number(_) => Err(expected(path, range, v)),
+        other => Err(expected(path, "a number", other)),
+    }
+}
+
 /// A finite number >= 0 (a threshold, a penalty).
 fn non_negative(v: &Value, path: &str) -> Result<f64, Error> {
-    match v {
-        Value::Number(x) if x.is_finite() && *x >= 0.0 => Ok(*x),
-        other => Err(expected(path, "a finite number >= 0", other)),
-    }
+    number(v, path, |x| x.is_finite() && x >= 0.0, "a finite number >= 0")
 }
 
 /// A number in the open interval (0, 1) (a significance level).
 fn probability(v: &Value, path: &str) -> Result<f64, Error> {
-    match v {
-        Value::Number(x) if *x > 0.0 && *x < 1.0 => Ok(*x),
-        other => Err(expected(path, "in (0, 1)", other)),
-    }
+    number(v, path, |x| x > 0.0 && x < 1.0, "in (0, 1)")
 }
 
 /// A whole number in `min..=max`.
