@@ -1,4 +1,4 @@
-// `node --import @oxc-node/core/register bench/delivery.ts [--quick] [--entry PATH]... [--rounds N]`:
+// `node --import @oxc-node/core/register bench/delivery.ts [--quick] [--entry PATH]... [--rounds N] [--workload NAME]...`:
 // what handing a result to JS costs, on the two workloads with the most conclusions (fleet,
 // many): `analyze`'s time (median) and the event-loop delay during it (the worst p99 and max of
 // 5 runs), with `analyzeNative` alongside. Several `--entry` (package entries, e.g. another
@@ -12,7 +12,7 @@ import { loopDelayDuring, median } from './lib/measure.js'
 import { makeWorkload, type WorkloadName } from './lib/workloads.js'
 
 const { values: v } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, entry: { type: 'string', multiple: true }, rounds: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, entry: { type: 'string', multiple: true }, rounds: { type: 'string' }, workload: { type: 'string', multiple: true } },
 })
 type Entry = typeof import('../index.js')
 const paths = v.entry ?? [join(import.meta.dirname, '..', 'index.js')]
@@ -20,7 +20,7 @@ const entries: Array<[string, Entry]> = []
 for (const p of paths) entries.push([p, (await import(pathToFileURL(resolve(p)).href)).default as Entry])
 const dir = join(tmpdir(), 'conclude-bench-delivery')
 const s = v.quick ? { minRuns: 3, timeMs: 200 } : { minRuns: 5, timeMs: 3_000 }
-for (const name of ['fleet', 'many'] as WorkloadName[]) {
+for (const name of (v.workload ?? ['fleet', 'many']) as WorkloadName[]) {
   const w = makeWorkload(name, dir, v.quick)
   for (let round = 0; round < Number(v.rounds ?? 1); round++) {
     for (const [path, { analyze, analyzeNative }] of entries) {
