@@ -215,24 +215,9 @@ fn split_at_newlines(body: &[u8], n: usize) -> Vec<Range<usize>> {
     ranges
 }
 
-/// The index of the first `needle` in `hay[from..]` (as an index into `hay`), eight bytes at a
-/// time.
+/// The index of the first `needle` in `hay[from..]` (as an index into `hay`); `memchr` (SIMD).
 fn find_byte(hay: &[u8], from: usize, needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let rest = hay.get(from..)?;
-    let pattern = LO * u64::from(needle);
-    let (words, tail) = rest.as_chunks::<8>();
-    for (w, word) in words.iter().enumerate() {
-        let x = u64::from_le_bytes(*word) ^ pattern;
-        // The lowest set bit marks exactly the first zero byte of `x`.
-        let zero = x.wrapping_sub(LO) & !x & HI;
-        if zero != 0 {
-            return Some(from + w * 8 + (zero.trailing_zeros() / 8) as usize);
-        }
-    }
-    let done = words.len() * 8;
-    tail.iter().position(|&b| b == needle).map(|p| from + done + p)
+    memchr::memchr(needle, hay.get(from..)?).map(|p| from + p)
 }
 
 /// A bad line found inside a chunk; `line` is 1-based within the chunk.
