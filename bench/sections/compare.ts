@@ -5,23 +5,9 @@ import { totalmem } from 'node:os'
 
 import { analyze, analyzeNative } from '../../index.js'
 import { analyzeBaseline, type BaselineOptions, type Category, referenceOptions } from '../baseline/index.js'
+import { ANALYSES, type Analysis, type CompareRow, type Peer } from '../lib/comparison.js'
 import { budgeted, median, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
-import type { Peer } from '../peers/registry.js'
-
-export type Analysis = Category | 'all'
-export const ANALYSES: Analysis[] = ['summary', 'anomaly', 'changepoint', 'trend', 'all']
-
-export interface CompareRow {
-  workload: string
-  analysis: Analysis
-  impl: string
-  timing?: Timing
-  /** Why there is no figure. */
-  skipped?: string
-  /** Why the figure is only an estimate of something that cannot run here. */
-  note?: string
-}
 
 /** Implementations whose Sen's slope sorts or stores all n(n-1)/2 pairwise slopes. */
 const ALL_PAIRS = ['TypeScript baseline', 'ml-regression-theil-sen (slope only)', 'Python references (parse excluded)']
