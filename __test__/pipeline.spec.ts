@@ -9,11 +9,12 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
+import { CATEGORIES } from '../src/conclusions.js'
 import { cli as runCli, type Ran } from './helpers/cli.js'
+import { faultEnv } from './helpers/faults.js'
 import { BROKER, createTopics, ensureBroker, readTopics, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
-const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 const dir = mkdtempSync(join(tmpdir(), 'conclude-pipeline-'))
 
 /** Runs the CLI with an outer deadline: a hang fails the test instead of hanging it. */
@@ -135,7 +136,7 @@ test.serial('a worker dying after a partial send: the retried unit\'s resent mes
   const exitFile = join(dir, `${prefix}exit`)
   writeFileSync(exitFile, '')
   const ran = await cli(['run', ...files, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '28800'], 120_000, undefined, {
-    env: { CONCLUDE_TEST_EXIT_FILE: exitFile },
+    env: faultEnv({ CONCLUDE_TEST_EXIT_FILE: exitFile }),
   })
   t.is(ran.code, 0, ran.stderr)
   t.regex(ran.stderr, /exited \(code 9\) with [12] unit\(s\) in flight/)
@@ -328,7 +329,7 @@ test('SIGTERM after the last unit was delivered: a success, exit 0, and the summ
   writeFileSync(slowDrain, '')
   let signalled = false
   const ran = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', join(dir, 'late-term-out')], 60_000, undefined, {
-    env: { CONCLUDE_TEST_SLOW_DRAIN_FILE: slowDrain },
+    env: faultEnv({ CONCLUDE_TEST_SLOW_DRAIN_FILE: slowDrain }),
     onStderr: (stderr, pid) => {
       if (signalled || !/draining slowly/.test(stderr)) return
       signalled = true

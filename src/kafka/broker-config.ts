@@ -80,6 +80,32 @@ export async function reachBrokers(brokers: string[], deadlineMs: number): Promi
   }
 }
 
+/** The input topic of a consumer group does not exist: no member could subscribe to it. */
+export class MissingTopicError extends Error {
+  readonly code = 'ERR_CONCLUDE_TOPIC_MISSING'
+  constructor(
+    readonly topic: string,
+    readonly brokers: string[],
+  ) {
+    super(
+      `kafka subscribe to topic ${JSON.stringify(topic)} on ${brokers.join(',')} failed: the topic does not exist ` +
+        `(checked before starting the workers; create it, or correct --topic)`,
+    )
+    this.name = 'MissingTopicError'
+  }
+}
+
+/**
+ * Checks, before any worker starts, that `topic` exists: a consumer-group
+ * member subscribing to a missing topic fails, and so would every restart of
+ * it. Rejects with a MissingTopicError, or a KafkaError when the brokers do
+ * not answer within `deadlineMs`.
+ */
+export async function requireTopic(brokers: string[], topic: string, deadlineMs: number): Promise<void> {
+  const topics = await withShortLivedAdmin(brokers, deadlineMs, 'list topics', (admin) => admin.listTopics())
+  if (!topics.includes(topic)) throw new MissingTopicError(topic, brokers)
+}
+
 /** Runs `work` on an admin client of its own, all within `deadlineMs`, and disconnects it (bounded). */
 async function withShortLivedAdmin<T>(brokers: string[], deadlineMs: number, operation: KafkaError['operation'], work: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = new Kafka({

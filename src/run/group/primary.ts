@@ -1,20 +1,21 @@
 // The primary of `conclude run --source kafka`: plans nothing (Kafka's
 // consumer group spreads the partitions), spawns --workers consumer-group
-// workers, restarts any that die, serves the merged metrics and a readiness
-// signal, and on SIGINT/SIGTERM drains: every worker finishes its batch in
-// flight, commits, leaves the group and exits, within --drain-timeout.
-import { fork, type ChildProcess } from 'node:child_process'
-import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
+// workers (../supervisor.ts), restarts any that die, serves the merged
+// metrics and a readiness signal, and on SIGINT/SIGTERM drains: every worker
+// finishes its batch in flight, commits, leaves the group and exits, within
+// --drain-timeout.
+import type { ChildProcess } from 'node:child_process'
 import type { Server } from 'node:http'
+import { join } from 'node:path'
 
-import { reachBrokers } from '../kafka/broker-config.js'
-import { CATEGORIES, type Category } from '../kafka/topics.js'
-import { errorText } from '../error-text.js'
-import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
-import { sendToWorker } from './ipc.js'
+import { addCounts, emptyTally, tallyTotal, type Tally } from '../../conclusions.js'
+import { errorText } from '../../error-text.js'
+import { reachBrokers, requireTopic } from '../../kafka/broker-config.js'
+import { sendToWorker } from '../ipc.js'
+import { progressReporter, type ProgressMode } from '../progress.js'
+import { drainWorkers, onStopSignals, startWorker, threadsPerWorker, type Log } from '../supervisor.js'
 import { primaryMetrics, serveMetrics } from './metrics.js'
-import { progressReporter, type ProgressMode } from './progress.js'
+import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './protocol.js'
 
 export interface GroupRunOptions {
   /** Worker config without the per-slot transactionalId. */
@@ -29,8 +30,7 @@ export interface GroupRunOptions {
   metricsPort?: number
   metricsHost?: string
   progress: ProgressMode
-  log: (line: string) => void
-  workerEnv?: Record<string, string>
+  log: Log
 }
 
 export interface GroupWorkerReport {
@@ -52,7 +52,7 @@ export interface GroupRunReport {
   exactlyOnce: boolean
   batches: number
   deadLetters: number
-  conclusions: Record<Category, number>
+  conclusions: Tally
   workers: GroupWorkerReport[]
   restarts: number
   /**
@@ -81,16 +81,12 @@ interface Slot {
   inDoubt: Map<string, number>
 }
 
-const WORKER_JS = join(__dirname, 'group-worker.js')
+const WORKER_JS = join(__dirname, 'worker.js')
 
 export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
   const started = performance.now()
-  const cores = availableParallelism()
-  const threads = o.threads ?? Math.max(1, Math.floor(cores / o.workers))
-  if (o.workers * threads > cores) {
-    o.log(`${o.workers} worker(s) x ${threads} thread(s) exceed the ${cores} core(s) available: they will compete for them`)
-  }
-  const conclusions = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>
+  const threads = threadsPerWorker(o.workers, o.threads, o.log)
+  const conclusions = emptyTally()
   const metrics = primaryMetrics()
   const slots = new Map<number, Slot>()
   const reports: GroupWorkerReport[] = []
@@ -144,11 +140,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
   }
 
   const spawnWorker = (index: number) => {
-    const child = fork(WORKER_JS, [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env, CONCLUDE_THREADS: String(threads), ...o.workerEnv },
-    })
+    const config: GroupWorkerConfig = { ...o.worker, transactionalId: txnId(index) }
+    const child = startWorker(WORKER_JS, config, threads, { KAFKAJS_NO_PARTITIONER_WARNING: '1' })
     const report: GroupWorkerReport = {
       slot: index,
       pid: child.pid ?? -1,
@@ -161,8 +154,6 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     reports.push(report)
     slots.set(index, slot)
     refreshGauges()
-    // A worker that dies before reading its config is restarted by the exit handler.
-    sendToWorker(child, { type: 'config', config: { ...o.worker, transactionalId: txnId(index) } } satisfies ToGroupWorker)
     child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
     child.on('message', (m: FromGroupWorker) => {
       switch (m.type) {
@@ -192,13 +183,13 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
             report.deadLetters++
             o.log(`batch ${o.worker.topic}/${m.partition}/${m.offset} could not be analysed: sent to ${o.worker.deadLetterTopic}`)
           }
-          m.counts.forEach((n, i) => (conclusions[CATEGORIES[i]!] += n))
+          addCounts(conclusions, m.counts)
           break
         case 'metrics':
           pending.get(m.id)?.(m.metrics as object[])
           break
         case 'fatal':
-          slot.lastError = m.error.code ? `${m.error.code}: ${m.error.message}` : m.error.message
+          slot.lastError = errorText(m.error)
           break
         case 'drained':
           if (m.error) o.log(`worker ${report.pid}: ${m.error.message}`)
@@ -213,10 +204,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       for (const n of slot.inDoubt.values()) maybeDuplicated += n
       slot.inDoubt.clear()
       refreshGauges()
-      if (stopping) {
-        if (slots.size === 0) finish()
-        return
-      }
+      // Stopping: drainWorkers waits for this exit.
+      if (stopping) return
       o.log(`worker ${report.pid} (slot ${index}) exited (${signal ?? `code ${code}`})${slot.lastError ? `: ${slot.lastError}` : ''}`)
       if (!slot.everJoined) startFailures++
       if (startFailures >= o.maxStartFailures) {
@@ -238,40 +227,29 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     })
   }
 
-  let killTimer: NodeJS.Timeout | undefined
   const shutdown = () => {
     if (stopping) return
     stopping = true
     for (const timer of restartTimers) clearTimeout(timer)
     restartTimers.clear()
     refreshGauges()
-    if (slots.size === 0) return finish()
-    for (const slot of slots.values()) {
-      if (!sendToWorker(slot.child, { type: 'drain' } satisfies ToGroupWorker)) slot.child.kill('SIGKILL')
-    }
-    killTimer = setTimeout(() => {
-      for (const slot of slots.values()) {
-        o.log(`worker ${slot.report.pid} did not drain within ${o.drainTimeoutMs} ms: killing it`)
-        slot.child.kill('SIGKILL')
-      }
-    }, o.drainTimeoutMs)
+    const pids = new Map<ChildProcess, number>([...slots.values()].map((s) => [s.child, s.report.pid]))
+    void drainWorkers(pids.keys(), o.drainTimeoutMs, (child) => o.log(`worker ${pids.get(child)} did not drain within ${o.drainTimeoutMs} ms: killing it`)).then(finish)
   }
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      o.log(`${signal} again: stopping now`)
-      for (const s of slots.values()) s.child.kill('SIGKILL')
-      return
-    }
-    interrupted = signal
-    o.log(`${signal}: finishing the batches in flight, committing and leaving the group (up to ${o.drainTimeoutMs} ms)`)
-    shutdown()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const offSignals = onStopSignals({
+    stopping: () => stopping,
+    stop: (signal) => {
+      interrupted = signal
+      o.log(`${signal}: finishing the batches in flight, committing and leaving the group (up to ${o.drainTimeoutMs} ms)`)
+      shutdown()
+    },
+    workers: () => [...slots.values()].map((s) => s.child),
+    log: o.log,
+  })
 
   const progress = progressReporter(o.progress, () => {
-    const total = CATEGORIES.reduce((n, c) => n + conclusions[c], 0)
+    const total = tallyTotal(conclusions)
     const joined = [...slots.values()].filter((s) => s.joined).length
     return `group ${o.worker.group}: ${batches} batch(es), ${deadLetters} dead-lettered, ${total} conclusions, ${joined}/${o.workers} worker(s) joined, ${restarts} restart(s)`
   })
@@ -285,7 +263,10 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
     }
     // A broker never reached fails the instance within the connect deadline: restarts with
     // back-off are for brokers that were reached before (and went away).
-    const unreachable = await reachBrokers(o.worker.brokers, o.worker.connectTimeoutMs).then(() => undefined, (e: Error) => e)
+    // So does an input topic that does not exist: every worker's subscribe would fail the same way.
+    const unreachable = await reachBrokers(o.worker.brokers, o.worker.connectTimeoutMs)
+      .then(() => requireTopic(o.worker.brokers, o.worker.topic, o.worker.connectTimeoutMs))
+      .then(() => undefined, (e: Error) => e)
     if (unreachable) {
       fatalError = errorText(unreachable)
       o.log(fatalError)
@@ -294,10 +275,8 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
       await ended
     }
   } finally {
-    clearTimeout(killTimer)
     progress.stop()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    offSignals()
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
   }
   // The last process of each slot is the one that drained: it must have done so cleanly.
