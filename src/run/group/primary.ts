@@ -84,41 +84,127 @@ interface Slot {
 const WORKER_JS = join(__dirname, 'worker.js')
 
 export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
-  const started = performance.now()
-  const threads = threadsPerWorker(o.workers, o.threads, o.log)
-  const conclusions = emptyTally()
-  const metrics = primaryMetrics()
-  const slots = new Map<number, Slot>()
-  const reports: GroupWorkerReport[] = []
-  let batches = 0
-  let deadLetters = 0
-  let restarts = 0
-  let startFailures = 0
-  let maybeDuplicated = 0
-  /** Restarts waiting out their back-off; they keep the process alive, and shutdown cancels them. */
-  const restartTimers = new Set<NodeJS.Timeout>()
-  let stopping = false
-  let interrupted: NodeJS.Signals | undefined
-  let fatalError: string | undefined
-  let finish!: () => void
-  const ended = new Promise<void>((resolve) => (finish = resolve))
+  return new GroupRun(o).execute()
+}
 
-  const txnId = (slot: number) => `conclude-${o.worker.group}-${o.instanceId}-${slot}`
-  const ready = () => !stopping && slots.size === o.workers && [...slots.values()].every((s) => s.joined)
-  const refreshGauges = () => {
-    metrics.workers.set(slots.size)
-    metrics.joined.set([...slots.values()].filter((s) => s.joined).length)
-    metrics.ready.set(ready() ? 1 : 0)
+/** One instance's slots of workers, from the first one started to the report. */
+class GroupRun {
+  private readonly started = performance.now()
+  private readonly threads: number
+  private readonly conclusions = emptyTally()
+  private readonly metrics = primaryMetrics()
+  private readonly slots = new Map<number, Slot>()
+  private readonly reports: GroupWorkerReport[] = []
+  private batches = 0
+  private deadLetters = 0
+  private restarts = 0
+  private startFailures = 0
+  private maybeDuplicated = 0
+  /** Restarts waiting out their back-off; they keep the process alive, and shutdown cancels them. */
+  private readonly restartTimers = new Set<NodeJS.Timeout>()
+  private stopping = false
+  private interrupted?: NodeJS.Signals
+  private fatalError?: string
+  private finish!: () => void
+  private readonly ended = new Promise<void>((resolve) => (this.finish = resolve))
+  /** Metrics requests to workers, answered over IPC. */
+  private nextRequest = 0
+  private readonly pending = new Map<number, (m: object[]) => void>()
+
+  constructor(private readonly o: GroupRunOptions) {
+    this.threads = threadsPerWorker(o.workers, o.threads, o.log)
   }
 
-  // Metrics requests to workers, answered over IPC.
-  let nextRequest = 0
-  const pending = new Map<number, (m: object[]) => void>()
-  const collect = async (): Promise<object[][]> => {
-    const answers = [...slots.values()].map(
+  async execute(): Promise<GroupRunReport> {
+    const o = this.o
+    const offSignals = onStopSignals({
+      stopping: () => this.stopping,
+      stop: (signal) => {
+        this.interrupted = signal
+        o.log(`${signal}: finishing the batches in flight, committing and leaving the group (up to ${o.drainTimeoutMs} ms)`)
+        this.shutdown()
+      },
+      workers: () => [...this.slots.values()].map((s) => s.child),
+      log: o.log,
+    })
+    const progress = progressReporter(o.progress, () => this.progressLine())
+    let server: Server | undefined
+    try {
+      if (o.metricsPort !== undefined) {
+        server = await serveMetrics({ port: o.metricsPort, host: o.metricsHost, collect: () => this.collect(), primary: this.metrics.registry, ready: () => this.ready() })
+        const address = server.address()
+        o.log(`metrics on :${typeof address === 'object' && address ? address.port : o.metricsPort} (/metrics, /ready, /healthz)`)
+      }
+      // A broker never reached fails the instance within the connect deadline: restarts with
+      // back-off are for brokers that were reached before (and went away).
+      // So does an input topic that does not exist: every worker's subscribe would fail the same way.
+      const unreachable = await reachBrokers(o.worker.brokers, o.worker.connectTimeoutMs)
+        .then(() => requireTopic(o.worker.brokers, o.worker.topic, o.worker.connectTimeoutMs))
+        .then(() => undefined, (e: Error) => e)
+      if (unreachable) {
+        this.fatalError = errorText(unreachable)
+        o.log(this.fatalError)
+      } else {
+        for (let i = 0; i < o.workers; i++) this.spawnWorker(i)
+        await this.ended
+      }
+    } finally {
+      progress.stop()
+      offSignals()
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    }
+    return this.report()
+  }
+
+  private report(): GroupRunReport {
+    const o = this.o
+    // The last process of each slot is the one that drained: it must have done so cleanly.
+    const lastOfSlot = [...new Map(this.reports.map((r) => [r.slot, r])).values()]
+    return {
+      ok: !this.fatalError && lastOfSlot.every((r) => r.exit?.code === 0 && r.exit.signal === null),
+      topic: o.worker.topic,
+      group: o.worker.group,
+      instanceId: o.instanceId,
+      exactlyOnce: o.worker.exactlyOnce,
+      batches: this.batches,
+      deadLetters: this.deadLetters,
+      conclusions: this.conclusions,
+      workers: this.reports,
+      restarts: this.restarts,
+      maybeDuplicated: this.maybeDuplicated,
+      primaryPid: process.pid,
+      threadsPerWorker: this.threads,
+      elapsedMs: performance.now() - this.started,
+      error: this.fatalError,
+      interrupted: this.interrupted,
+    }
+  }
+
+  private txnId(slot: number): string {
+    return `conclude-${this.o.worker.group}-${this.o.instanceId}-${slot}`
+  }
+
+  private joined(): number {
+    return [...this.slots.values()].filter((s) => s.joined).length
+  }
+
+  private ready(): boolean {
+    return !this.stopping && this.slots.size === this.o.workers && this.joined() === this.o.workers
+  }
+
+  private refreshGauges(): void {
+    this.metrics.workers.set(this.slots.size)
+    this.metrics.joined.set(this.joined())
+    this.metrics.ready.set(this.ready() ? 1 : 0)
+  }
+
+  /** Every live worker's metrics registry as JSON; a worker that does not answer within 2 s is left out. */
+  private async collect(): Promise<object[][]> {
+    const { pending } = this
+    const answers = [...this.slots.values()].map(
       (slot) =>
         new Promise<object[] | undefined>((resolve) => {
-          const id = nextRequest++
+          const id = this.nextRequest++
           const timer = setTimeout(() => {
             pending.delete(id)
             resolve(undefined)
@@ -135,168 +221,123 @@ export async function runGroup(o: GroupRunOptions): Promise<GroupRunReport> {
           }
         }),
     )
-    refreshGauges()
+    this.refreshGauges()
     return (await Promise.all(answers)).filter((m): m is object[] => m !== undefined)
   }
 
-  const spawnWorker = (index: number) => {
-    const config: GroupWorkerConfig = { ...o.worker, transactionalId: txnId(index) }
-    const child = startWorker(WORKER_JS, config, threads, { KAFKAJS_NO_PARTITIONER_WARNING: '1' })
+  private spawnWorker(index: number): void {
+    const o = this.o
+    const config: GroupWorkerConfig = { ...o.worker, transactionalId: this.txnId(index) }
+    const child = startWorker(WORKER_JS, config, this.threads, { KAFKAJS_NO_PARTITIONER_WARNING: '1' })
     const report: GroupWorkerReport = {
       slot: index,
       pid: child.pid ?? -1,
-      transactionalId: o.worker.exactlyOnce ? txnId(index) : undefined,
+      transactionalId: o.worker.exactlyOnce ? this.txnId(index) : undefined,
       batches: 0,
       deadLetters: 0,
       partitions: [],
     }
     const slot: Slot = { index, child, joined: false, everJoined: false, report, partitions: new Set(), inDoubt: new Map() }
-    reports.push(report)
-    slots.set(index, slot)
-    refreshGauges()
+    this.reports.push(report)
+    this.slots.set(index, slot)
+    this.refreshGauges()
     child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
     child.on('message', (m: FromGroupWorker) => {
-      switch (m.type) {
-        case 'joined':
-          slot.joined = true
-          slot.everJoined = true
-          startFailures = 0
-          o.log(`worker ${report.pid} (slot ${index}) joined group ${o.worker.group}: partitions [${m.partitions.join(',')}]`)
-          break
-        case 'sending':
-          slot.inDoubt.set(`${m.partition}/${m.offset}`, m.messages)
-          break
-        case 'uncommitted':
-          slot.inDoubt.delete(`${m.partition}/${m.offset}`)
-          maybeDuplicated += m.messages
-          break
-        case 'batch':
-          slot.inDoubt.delete(`${m.partition}/${m.offset}`)
-          batches++
-          report.batches++
-          if (!slot.partitions.has(m.partition)) {
-            slot.partitions.add(m.partition)
-            report.partitions = [...slot.partitions].sort((a, b) => a - b)
-          }
-          if (m.deadLetter) {
-            deadLetters++
-            report.deadLetters++
-            o.log(`batch ${o.worker.topic}/${m.partition}/${m.offset} could not be analysed: sent to ${o.worker.deadLetterTopic}`)
-          }
-          addCounts(conclusions, m.counts)
-          break
-        case 'metrics':
-          pending.get(m.id)?.(m.metrics as object[])
-          break
-        case 'fatal':
-          slot.lastError = errorText(m.error)
-          break
-        case 'drained':
-          if (m.error) o.log(`worker ${report.pid}: ${m.error.message}`)
-          break
-      }
-      refreshGauges()
+      this.onMessage(slot, m)
+      this.refreshGauges()
     })
-    child.on('exit', (code, signal) => {
-      slots.delete(index)
-      report.exit = { code, signal }
-      // Sent and never committed: the next owner of those partitions sends them again.
-      for (const n of slot.inDoubt.values()) maybeDuplicated += n
-      slot.inDoubt.clear()
-      refreshGauges()
-      // Stopping: drainWorkers waits for this exit.
-      if (stopping) return
-      o.log(`worker ${report.pid} (slot ${index}) exited (${signal ?? `code ${code}`})${slot.lastError ? `: ${slot.lastError}` : ''}`)
-      if (!slot.everJoined) startFailures++
-      if (startFailures >= o.maxStartFailures) {
-        fatalError = `giving up: workers exited ${startFailures} time(s) in a row before joining the group; last: ${slot.lastError ?? signal ?? `code ${code}`}`
-        o.log(fatalError)
-        return void shutdown()
-      }
-      // Back off while workers keep failing to start (a broker that is down), up to 30 s.
-      const delay = startFailures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (startFailures - 1))
-      restarts++
-      metrics.restarts.inc()
-      if (delay > 0) o.log(`restarting slot ${index} in ${delay} ms (${startFailures} of ${o.maxStartFailures} failures in a row before joining)`)
-      // Not unref'd: while every worker is down, this timer is all that keeps the instance alive.
-      const timer = setTimeout(() => {
-        restartTimers.delete(timer)
-        if (!stopping) spawnWorker(index)
-      }, delay)
-      restartTimers.add(timer)
-    })
+    child.on('exit', (code, signal) => this.onExit(slot, code, signal))
   }
 
-  const shutdown = () => {
-    if (stopping) return
-    stopping = true
-    for (const timer of restartTimers) clearTimeout(timer)
-    restartTimers.clear()
-    refreshGauges()
-    const pids = new Map<ChildProcess, number>([...slots.values()].map((s) => [s.child, s.report.pid]))
-    void drainWorkers(pids.keys(), o.drainTimeoutMs, (child) => o.log(`worker ${pids.get(child)} did not drain within ${o.drainTimeoutMs} ms: killing it`)).then(finish)
-  }
-
-  const offSignals = onStopSignals({
-    stopping: () => stopping,
-    stop: (signal) => {
-      interrupted = signal
-      o.log(`${signal}: finishing the batches in flight, committing and leaving the group (up to ${o.drainTimeoutMs} ms)`)
-      shutdown()
-    },
-    workers: () => [...slots.values()].map((s) => s.child),
-    log: o.log,
-  })
-
-  const progress = progressReporter(o.progress, () => {
-    const total = tallyTotal(conclusions)
-    const joined = [...slots.values()].filter((s) => s.joined).length
-    return `group ${o.worker.group}: ${batches} batch(es), ${deadLetters} dead-lettered, ${total} conclusions, ${joined}/${o.workers} worker(s) joined, ${restarts} restart(s)`
-  })
-
-  let server: Server | undefined
-  try {
-    if (o.metricsPort !== undefined) {
-      server = await serveMetrics({ port: o.metricsPort, host: o.metricsHost, collect, primary: metrics.registry, ready })
-      const address = server.address()
-      o.log(`metrics on :${typeof address === 'object' && address ? address.port : o.metricsPort} (/metrics, /ready, /healthz)`)
+  private onMessage(slot: Slot, m: FromGroupWorker): void {
+    const o = this.o
+    const report = slot.report
+    switch (m.type) {
+      case 'joined':
+        slot.joined = true
+        slot.everJoined = true
+        this.startFailures = 0
+        o.log(`worker ${report.pid} (slot ${slot.index}) joined group ${o.worker.group}: partitions [${m.partitions.join(',')}]`)
+        break
+      case 'sending':
+        slot.inDoubt.set(`${m.partition}/${m.offset}`, m.messages)
+        break
+      case 'uncommitted':
+        slot.inDoubt.delete(`${m.partition}/${m.offset}`)
+        this.maybeDuplicated += m.messages
+        break
+      case 'batch':
+        slot.inDoubt.delete(`${m.partition}/${m.offset}`)
+        this.batches++
+        report.batches++
+        if (!slot.partitions.has(m.partition)) {
+          slot.partitions.add(m.partition)
+          report.partitions = [...slot.partitions].sort((a, b) => a - b)
+        }
+        if (m.deadLetter) {
+          this.deadLetters++
+          report.deadLetters++
+          o.log(`batch ${o.worker.topic}/${m.partition}/${m.offset} could not be analysed: sent to ${o.worker.deadLetterTopic}`)
+        }
+        addCounts(this.conclusions, m.counts)
+        break
+      case 'metrics':
+        this.pending.get(m.id)?.(m.metrics as object[])
+        break
+      case 'fatal':
+        slot.lastError = errorText(m.error)
+        break
+      case 'drained':
+        if (m.error) o.log(`worker ${report.pid}: ${m.error.message}`)
+        break
     }
-    // A broker never reached fails the instance within the connect deadline: restarts with
-    // back-off are for brokers that were reached before (and went away).
-    // So does an input topic that does not exist: every worker's subscribe would fail the same way.
-    const unreachable = await reachBrokers(o.worker.brokers, o.worker.connectTimeoutMs)
-      .then(() => requireTopic(o.worker.brokers, o.worker.topic, o.worker.connectTimeoutMs))
-      .then(() => undefined, (e: Error) => e)
-    if (unreachable) {
-      fatalError = errorText(unreachable)
-      o.log(fatalError)
-    } else {
-      for (let i = 0; i < o.workers; i++) spawnWorker(i)
-      await ended
-    }
-  } finally {
-    progress.stop()
-    offSignals()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
   }
-  // The last process of each slot is the one that drained: it must have done so cleanly.
-  const lastOfSlot = [...new Map(reports.map((r) => [r.slot, r])).values()]
-  return {
-    ok: !fatalError && lastOfSlot.every((r) => r.exit?.code === 0 && r.exit.signal === null),
-    topic: o.worker.topic,
-    group: o.worker.group,
-    instanceId: o.instanceId,
-    exactlyOnce: o.worker.exactlyOnce,
-    batches,
-    deadLetters,
-    conclusions,
-    workers: reports,
-    restarts,
-    maybeDuplicated,
-    primaryPid: process.pid,
-    threadsPerWorker: threads,
-    elapsedMs: performance.now() - started,
-    error: fatalError,
-    interrupted,
+
+  private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    const o = this.o
+    const { report, index } = slot
+    this.slots.delete(index)
+    report.exit = { code, signal }
+    // Sent and never committed: the next owner of those partitions sends them again.
+    for (const n of slot.inDoubt.values()) this.maybeDuplicated += n
+    slot.inDoubt.clear()
+    this.refreshGauges()
+    // Stopping: drainWorkers waits for this exit.
+    if (this.stopping) return
+    o.log(`worker ${report.pid} (slot ${index}) exited (${signal ?? `code ${code}`})${slot.lastError ? `: ${slot.lastError}` : ''}`)
+    if (!slot.everJoined) this.startFailures++
+    if (this.startFailures >= o.maxStartFailures) {
+      this.fatalError = `giving up: workers exited ${this.startFailures} time(s) in a row before joining the group; last: ${slot.lastError ?? signal ?? `code ${code}`}`
+      o.log(this.fatalError)
+      return this.shutdown()
+    }
+    // Back off while workers keep failing to start (a broker that is down), up to 30 s.
+    const delay = this.startFailures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (this.startFailures - 1))
+    this.restarts++
+    this.metrics.restarts.inc()
+    if (delay > 0) o.log(`restarting slot ${index} in ${delay} ms (${this.startFailures} of ${o.maxStartFailures} failures in a row before joining)`)
+    // Not unref'd: while every worker is down, this timer is all that keeps the instance alive.
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer)
+      if (!this.stopping) this.spawnWorker(index)
+    }, delay)
+    this.restartTimers.add(timer)
+  }
+
+  /** Drains every worker (within --drain-timeout) and ends the run once all have exited. */
+  private shutdown(): void {
+    if (this.stopping) return
+    this.stopping = true
+    for (const timer of this.restartTimers) clearTimeout(timer)
+    this.restartTimers.clear()
+    this.refreshGauges()
+    const ms = this.o.drainTimeoutMs
+    const pids = new Map<ChildProcess, number>([...this.slots.values()].map((s) => [s.child, s.report.pid]))
+    void drainWorkers(pids.keys(), ms, (child) => this.o.log(`worker ${pids.get(child)} did not drain within ${ms} ms: killing it`)).then(this.finish)
+  }
+
+  private progressLine(): string {
+    const total = tallyTotal(this.conclusions)
+    return `group ${this.o.worker.group}: ${this.batches} batch(es), ${this.deadLetters} dead-lettered, ${total} conclusions, ${this.joined()}/${this.o.workers} worker(s) joined, ${this.restarts} restart(s)`
   }
 }
