@@ -19,9 +19,10 @@
 // a transaction still open when the zombie froze is aborted before anyone else
 // can read the offset it holds iff
 //     transactionTimeout + cleanupInterval <= session - heartbeatInterval  (0.8 x session).
-import { Kafka, logLevel, type Admin, type ConfigResourceTypes } from 'kafkajs'
+import { Kafka, type Admin, type ConfigResourceTypes } from 'kafkajs'
 
 import { withDeadline } from '../deadline.js'
+import { KAFKA_LOG } from './log.js'
 import { KafkaError } from './producer.js'
 
 export const CLEANUP_INTERVAL = 'transaction.abort.timed.out.transaction.cleanup.interval.ms'
@@ -114,7 +115,7 @@ async function withShortLivedAdmin<T>(brokers: string[], deadlineMs: number, ope
     connectionTimeout: Math.min(3_000, deadlineMs),
     requestTimeout: deadlineMs,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 },
-    logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
+    ...KAFKA_LOG,
   })
   const admin = kafka.admin()
   const target = brokers.join(',')

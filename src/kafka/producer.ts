@@ -3,9 +3,10 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
-import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
+import { KAFKA_LOG } from './log.js'
 import { keyPartitioner } from './partitioner.js'
 
 export type Compression = 'none' | 'gzip'
@@ -108,7 +109,7 @@ export class ProcessProducer {
       requestTimeout: Math.min(30_000, c.sendTimeoutMs),
       // Retries stay inside our own deadlines; kafkajs' own defaults reach 30 s per step.
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
-      logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
+      ...KAFKA_LOG,
     })
     return this.kafka
   }
