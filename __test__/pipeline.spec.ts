@@ -1,7 +1,8 @@
 // `conclude run` against the real local broker: what the workers publish is
 // exactly what analyzeNative gives, each worker through its own producer, and
 // every failure is reported, never swallowed, within a deadline.
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -321,6 +322,27 @@ test('the stdout sink: every conclusion once, whole lines, from several workers'
     .filter(Boolean)
     .map((line) => ({ value: JSON.parse(line) }))
   t.deepEqual(publishedConclusions(records), expectedConclusions([file]))
+})
+
+test('SIGTERM while the input is still being read: no unit started, exit 143, the report says so', async (t) => {
+  const report = join(dir, 'reading-term.json')
+  // stdin stays open: the primary is still staging it when the signal comes.
+  const child = spawn(process.execPath, [CLI, 'run', '-', '--sink', 'stdout', '--workers', '1', '--report', report], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  child.stdin.write('{"series":"a","ts":1,"value":1}\n')
+  await new Promise((r) => setTimeout(r, 1_500))
+  child.kill('SIGTERM')
+  const [code, signal] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null, 'timeout']), 20_000))])) as [number | null, string | null]
+  child.kill('SIGKILL')
+  t.is(signal, null, stderr)
+  t.is(code, 143, stderr)
+  t.regex(stderr, /SIGTERM while reading the input: no unit started/)
+  const r = JSON.parse(readFileSync(report, 'utf8'))
+  t.false(r.ok)
+  t.is(r.interrupted, 'SIGTERM')
+  t.is(r.units.total, 0)
+  t.is(r.workers.length, 0)
 })
 
 test('SIGTERM after the last unit was delivered: a success, exit 0, and the summary says so', async (t) => {

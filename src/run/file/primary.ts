@@ -136,12 +136,16 @@ async function plan(o: RunOptions, tmp: TempDir): Promise<{ units: Unit[]; files
   const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
   const stop = new AbortController()
   let interrupted: NodeJS.Signals | undefined
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = signal
-    stop.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  // No worker exists yet: every signal just stops the reading.
+  const offSignals = onStopSignals({
+    stopping: () => false,
+    stop: (signal) => {
+      interrupted = signal
+      stop.abort()
+    },
+    workers: () => [],
+    log: o.log,
+  })
   try {
     for (const [index, file] of o.inputs.entries()) {
       if (interrupted) break
@@ -174,8 +178,7 @@ async function plan(o: RunOptions, tmp: TempDir): Promise<{ units: Unit[]; files
       }
     }
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    offSignals()
   }
   if (interrupted) o.log(`${interrupted} while reading the input: no unit started`)
   return { units, files, interrupted }
