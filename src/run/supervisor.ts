@@ -22,19 +22,29 @@ export function threadsPerWorker(workers: number, threads: number | undefined, l
   return n
 }
 
+/** What a primary does with a worker's messages, its exit and its errors (a failed fork, a failed send). */
+export interface WorkerEvents<FromWorker> {
+  message(m: FromWorker): void
+  exit(code: number | null, signal: NodeJS.Signals | null): void
+  error(e: Error): void
+}
+
 /**
  * Forks the worker script `script` (stdout ignored: workers hand their output
- * to the primary; stderr shared) and sends it its start message. `env` are
- * defaults the caller's environment overrides. A worker that dies before
- * reading its start message is its exit handler's to deal with.
+ * to the primary; stderr shared), sends it its start message and wires `on`.
+ * `env` are defaults the caller's environment overrides. A worker that dies
+ * before reading its start message is its exit handler's to deal with.
  */
-export function startWorker<Config>(script: string, config: Config, threads: number, env: Record<string, string> = {}): ChildProcess {
+export function startWorker<Config, FromWorker>(script: string, config: Config, threads: number, on: WorkerEvents<FromWorker>, env: Record<string, string> = {}): ChildProcess {
   const child = fork(script, [], {
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...env, ...process.env },
   })
   sendToWorker(child, { type: 'config', config, threads } satisfies Start<Config>)
+  child.on('error', (e) => on.error(e))
+  child.on('message', (m: FromWorker) => on.message(m))
+  child.on('exit', (code, signal) => on.exit(code, signal))
   return child
 }
 

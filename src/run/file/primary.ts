@@ -346,17 +346,18 @@ class FileRun {
 
   private spawnWorker(): void {
     const config: WorkerConfig = { sink: this.o.sink, analysis: this.o.analysis }
-    const child = startWorker(WORKER_JS, config, this.threads)
+    const child = startWorker<WorkerConfig, FromWorker>(WORKER_JS, config, this.threads, {
+      message: (m) => {
+        this.onMessage(slot, m)
+        this.dispatch()
+      },
+      exit: (code, signal) => this.onExit(slot, code, signal),
+      error: (e) => this.o.log(`worker ${slot.pid}: ${e.message}`),
+    })
     const pid = child.pid ?? -1
     const slot: Slot = { child, pid, ready: false, inFlight: new Map(), report: { pid, units: 0, attempts: 0 }, drained: false }
     this.reports.push(slot.report)
     this.slots.add(slot)
-    child.on('error', (e) => this.o.log(`worker ${slot.pid}: ${e.message}`))
-    child.on('message', (m: FromWorker) => {
-      this.onMessage(slot, m)
-      this.dispatch()
-    })
-    child.on('exit', (code, signal) => this.onExit(slot, code, signal))
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {

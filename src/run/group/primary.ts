@@ -228,7 +228,20 @@ class GroupRun {
   private spawnWorker(index: number): void {
     const o = this.o
     const config: GroupWorkerConfig = { ...o.worker, transactionalId: this.txnId(index) }
-    const child = startWorker(WORKER_JS, config, this.threads, { KAFKAJS_NO_PARTITIONER_WARNING: '1' })
+    const child = startWorker<GroupWorkerConfig, FromGroupWorker>(
+      WORKER_JS,
+      config,
+      this.threads,
+      {
+        message: (m) => {
+          this.onMessage(slot, m)
+          this.refreshGauges()
+        },
+        exit: (code, signal) => this.onExit(slot, code, signal),
+        error: (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`),
+      },
+      { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    )
     const report: GroupWorkerReport = {
       slot: index,
       pid: child.pid ?? -1,
@@ -241,12 +254,6 @@ class GroupRun {
     this.reports.push(report)
     this.slots.set(index, slot)
     this.refreshGauges()
-    child.on('error', (e) => o.log(`worker ${report.pid} (slot ${index}): ${e.message}`))
-    child.on('message', (m: FromGroupWorker) => {
-      this.onMessage(slot, m)
-      this.refreshGauges()
-    })
-    child.on('exit', (code, signal) => this.onExit(slot, code, signal))
   }
 
   private onMessage(slot: Slot, m: FromGroupWorker): void {
