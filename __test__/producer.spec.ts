@@ -6,7 +6,7 @@ import test from 'ava'
 import { DeadlineError, withDeadline } from '../src/deadline.js'
 import { closeProcessProducer, currentProcessProducer, KafkaError, processProducer } from '../src/kafka/producer.js'
 import { conclusionTopics, TopicNameError, validateTopic } from '../src/kafka/topics.js'
-import { MessageTooLargeError, produceRequests, recordBytes } from '../src/sink/kafka.js'
+import { MessageTooLargeError, produceRequests, recordBytes } from '../src/kafka/requests.js'
 
 test('a producer is created on first use and reused in the same process', (t) => {
   const a = processProducer({ brokers: ['127.0.0.1:1'] }, 1001)

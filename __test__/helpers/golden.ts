@@ -6,6 +6,7 @@ import { join } from 'node:path'
 
 import { referenceOptions } from '../../bench/baseline/index.js'
 import type { AnalyzeOptions } from '../../index.js'
+import { CATEGORIES } from '../../src/conclusions.js'
 
 export const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden')
 
@@ -54,7 +55,7 @@ export const RULES: Record<string, Record<string, Rule>> = {
   },
 }
 
-export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+export { CATEGORIES }
 
 /** The fields that say which method made a conclusion; the references do not write them. */
 export const METHOD_FIELDS = ['method', 'levelShiftExplained']

@@ -1,8 +1,9 @@
 // `conclude analyze <file|->`: one input of any size in, the AnalysisResult out as JSON.
 import { parseArgs } from 'node:util'
 
+import { CATEGORIES, type Category } from '../conclusions.js'
 import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
-import { analyzeStream, type Conclusion } from '../stream.js'
+import { analyzeStream } from '../stream.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, UsageError } from './args.js'
 
 export const HELP = `Usage: conclude analyze <file|-> [options]
@@ -26,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one input file (or - for stdin), got ${positionals.length}`)
   const started = performance.now()
   const path = positionals[0]!
-  const result: Record<Conclusion['category'], object[]> = { summary: [], anomaly: [], changepoint: [], trend: [] }
+  const result = Object.fromEntries(CATEGORIES.map((c) => [c, [] as object[]])) as Record<Category, object[]>
   const conclusions = analyzeStream(path === '-' ? process.stdin : path, {
     ...analysisOptions(values),
     memory: bytes('memory', values.memory, 256 << 10) ?? DEFAULT_MEMORY_BYTES,

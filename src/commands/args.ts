@@ -1,4 +1,5 @@
 // Small helpers for validated command-line values.
+import { CATEGORIES } from '../conclusions.js'
 
 export class UsageError extends Error {
   readonly code = 'ERR_CONCLUDE_USAGE'
@@ -84,7 +85,7 @@ export function analysisOptions(v: Record<string, string | boolean | undefined>)
   if (s('categories')) {
     o.categories = s('categories')!
       .split(',')
-      .map((c) => oneOf('categories', c.trim(), ['summary', 'anomaly', 'changepoint', 'trend'] as const)!)
+      .map((c) => oneOf('categories', c.trim(), CATEGORIES)!)
   }
   const ref = v.reference === true
   const anomalyMethod = oneOf('anomaly-method', s('anomaly-method'), ['segmentedHampel', 'hampel'] as const) ?? (ref ? 'hampel' : undefined)

@@ -5,32 +5,28 @@
 // (at least once), or produced together with the offset in one Kafka
 // transaction (--exactly-once). Input that cannot be analysed goes to the
 // dead-letter topic and is committed like any other.
+import { debuglog } from 'node:util'
+
 import type { Consumer, KafkaMessage, TopicMessages } from 'kafkajs'
 
-import { analyzeToMessages } from '../../index.js'
-import { withDeadline } from '../deadline.js'
-import { closeProcessProducer, KafkaError, processProducer, type ProcessProducer } from '../kafka/producer.js'
-import { CATEGORIES, conclusionTopics, type Category } from '../kafka/topics.js'
-import { MessageTooLargeError, pidHeaders, produceRequests } from '../sink/kafka.js'
-import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './group-protocol.js'
-import { claimTestFile } from './test-hooks.js'
+import { analyzeToMessages, type AnalyzeOptions } from '../../../index.js'
+import { CATEGORIES, type Category } from '../../conclusions.js'
+import { withDeadline } from '../../deadline.js'
+import { closeProcessProducer, KafkaError, processProducer, type ProcessProducer } from '../../kafka/producer.js'
+import { installReadCommittedFix } from '../../kafka/read-committed.js'
+import { MessageTooLargeError, pidHeaders, produceRequests } from '../../kafka/requests.js'
+import { conclusionTopics } from '../../kafka/topics.js'
+import { exitAfter, serveWorker, tellPrimary, wire } from '../worker-side.js'
 import { workerMetrics } from './metrics.js'
-import type { WireError } from './protocol.js'
+import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './protocol.js'
 
-/** CONCLUDE_TRACE=1: one stderr line per transaction step, join and offset wait (debugging exactly once). */
-const TRACE = !!process.env.CONCLUDE_TRACE
+/** NODE_DEBUG=conclude: one stderr line per transaction step, join and offset wait (debugging exactly once). */
+const debug = debuglog('conclude')
 function trace(what: string): void {
-  if (TRACE) process.stderr.write(`trace ${new Date().toISOString()} ${process.pid} ${what}\n`)
+  if (debug.enabled) debug('%s %s', new Date().toISOString(), what)
 }
 
-function send(message: FromGroupWorker): void {
-  if (process.connected) process.send?.(message)
-}
-
-function wire(e: unknown): WireError {
-  const err = e as { message?: string; code?: string }
-  return { message: err?.message ?? String(e), code: err?.code }
-}
+const send: (message: FromGroupWorker) => void = tellPrimary
 
 const EMPTY = Buffer.alloc(0)
 /** Bytes one fetch may bring per partition and in all: several large batches of several partitions. */
@@ -38,6 +34,8 @@ const FETCH_MAX_BYTES_PER_PARTITION = 16 << 20
 const FETCH_MAX_BYTES = 64 << 20
 const metrics = workerMetrics()
 let config: GroupWorkerConfig
+/** The analysis options of every batch: the run's, with this worker's engine threads. */
+let analysis: AnalyzeOptions
 let topics: Record<Category, string>
 let producer: ProcessProducer
 let consumer: Consumer | undefined
@@ -66,22 +64,6 @@ function isFenced(e: unknown): boolean {
   if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true
   const cause = (e as { cause?: unknown; originalError?: unknown })?.cause ?? (e as { originalError?: unknown })?.originalError
   return cause !== undefined && cause !== e && isFenced(cause)
-}
-
-/**
- * Tests only: with CONCLUDE_TEST_FREEZE_FILE=FILE, once the test creates FILE, the first worker
- * to delete it stops itself (SIGSTOP) at CONCLUDE_TEST_FREEZE_AT: `before-commit` (default),
- * right after a transaction's membership check passed and before its EndTxn, the window that
- * check cannot cover, where only the broker's timeout abort fences the transaction; or
- * `after-commit`, right after EndTxn was answered (its markers possibly not yet written) and
- * before this member waits for its offsets to become visible.
- */
-function freezeForTest(at: 'before-commit' | 'after-commit', partition: number, offset: string): void {
-  if ((process.env.CONCLUDE_TEST_FREEZE_AT ?? 'before-commit') !== at || !claimTestFile('CONCLUDE_TEST_FREEZE_FILE')) return
-  trace(`freeze ${at} p${partition} o${offset}`)
-  process.stderr.write(`conclude: worker ${process.pid}: frozen ${at} of p${partition} o${offset} (CONCLUDE_TEST_FREEZE_FILE)\n`)
-  process.kill(process.pid, 'SIGSTOP')
-  trace(`resumed p${partition} o${offset}`)
 }
 
 /** Raised before a transaction's commit when this member no longer belongs to the group. */
@@ -120,7 +102,7 @@ interface Analysed {
 async function analyse(topic: string, partition: number, message: KafkaMessage, limits: Map<string, number>): Promise<Analysed> {
   const started = performance.now()
   try {
-    const batch = await analyzeToMessages(message.value ?? EMPTY, { batch: `${topic}/${partition}/${message.offset}` }, config.analysis)
+    const batch = await analyzeToMessages(message.value ?? EMPTY, { batch: `${topic}/${partition}/${message.offset}` }, analysis)
     return { started, requests: produceRequests(batch, topics, pidHeaders(), limits), counts: batch.counts, dead: false }
   } catch (e) {
     // Analysis is deterministic, and so is a conclusion too large for its topic: the same bytes
@@ -145,11 +127,9 @@ async function handle(topic: string, partition: number, message: KafkaMessage, a
         await heartbeat().catch((e) => {
           throw new NotAMember(e)
         })
-        freezeForTest('before-commit', partition, message.offset)
       }
       trace(`txn-begin p${partition} o${message.offset}`)
       await producer.transact(requests, { consumerGroupId: config.group, topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] }, stillMember)
-      freezeForTest('after-commit', partition, message.offset)
       trace(`txn-committed p${partition} o${message.offset}`)
     } catch (e) {
       trace(`txn-failed p${partition} o${message.offset}: ${(e as Error).message}`)
@@ -180,8 +160,6 @@ async function handle(topic: string, partition: number, message: KafkaMessage, a
       send({ type: 'uncommitted', partition, offset: message.offset, messages: mayHaveWritten })
       throw e
     }
-    // Tests only: die after the conclusions were acknowledged and before the offset commit.
-    if (claimTestFile('CONCLUDE_TEST_EXIT_FILE')) process.exit(9)
     const brokers = config.brokers.join(',')
     try {
       await withDeadline('kafka offset commit to', brokers, config.commitTimeoutMs, () => consumer!.commitOffsets(offsets))
@@ -235,8 +213,11 @@ async function awaitStableOffsets(): Promise<void> {
   }
 }
 
-async function start(c: GroupWorkerConfig): Promise<void> {
+async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
   config = c
+  analysis = { ...c.analysis, threads }
+  // Before this process's consumer fetches anything: kafkajs's read_committed filter can let aborted records through.
+  installReadCommittedFix()
   topics = conclusionTopics(c.topicPrefix)
   const brokers = c.brokers.join(',')
   producer = processProducer({
@@ -269,7 +250,7 @@ async function start(c: GroupWorkerConfig): Promise<void> {
     metrics.lag.reset()
     metrics.assigned.set(partitions.length)
     trace(`joined member ${e.payload.memberId} partitions [${partitions.join(',')}]`)
-    send({ type: 'joined', pid: process.pid, partitions })
+    send({ type: 'joined', partitions })
   })
   cons.on(cons.events.CRASH, (e) => {
     metrics.errors.inc({ kind: 'consumer' })
@@ -279,11 +260,15 @@ async function start(c: GroupWorkerConfig): Promise<void> {
   })
   try {
     await withDeadline('kafka connect to', brokers, c.connectTimeoutMs, () => cons.connect())
+  } catch (e) {
+    return fatal(e instanceof KafkaError ? e : new KafkaError('connect', c.brokers, e))
+  }
+  try {
     await withDeadline(`kafka subscribe to ${c.topic} on`, brokers, c.connectTimeoutMs, () =>
       cons.subscribe({ topics: [c.topic], fromBeginning: c.fromBeginning }),
     )
   } catch (e) {
-    return fatal(e instanceof KafkaError ? e : new KafkaError('connect', c.brokers, e))
+    return fatal(new KafkaError('subscribe', c.brokers, e, `topic ${JSON.stringify(c.topic)}`))
   }
   await cons.run({
     autoCommit: false,
@@ -337,9 +322,7 @@ function stop(code: number, error?: unknown): Promise<void> {
     } catch (e) {
       wireError ??= wire(e)
     }
-    const message: FromGroupWorker = { type: 'drained', pid: process.pid, error: wireError }
-    if (process.send && process.connected) process.send(message, () => process.exit(code))
-    else process.exit(code)
+    exitAfter({ type: 'drained', error: wireError } satisfies FromGroupWorker, code)
   })()
   return stopping
 }
@@ -351,22 +334,11 @@ function fatal(e: unknown): void {
   void stop(3, e)
 }
 
-process.on('message', (m: ToGroupWorker) => {
-  switch (m.type) {
-    case 'config':
-      start(m.config).catch(fatal)
-      break
-    case 'metrics':
-      metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, metrics: data }))
-      break
-    case 'drain':
-      void stop(0)
-      break
-  }
+serveWorker<GroupWorkerConfig, ToGroupWorker>({
+  start: (c, threads) => void start(c, threads).catch(fatal),
+  message: (m) => void metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, metrics: data })),
+  // If the primary goes away, finish the batch in flight and leave the group.
+  drain: () => void stop(0),
+  // The primary coordinates shutdown (a terminal's Ctrl-C reaches the whole process group).
+  ignore: ['SIGTERM'],
 })
-
-// The primary coordinates shutdown (a terminal's Ctrl-C reaches the whole process group).
-process.on('SIGINT', () => {})
-process.on('SIGTERM', () => {})
-// If the primary goes away, finish the batch in flight and leave the group.
-process.on('disconnect', () => void stop(0))

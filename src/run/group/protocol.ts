@@ -1,8 +1,9 @@
 // Messages between the primary of `conclude run --source kafka` and its
-// consumer-group workers (IPC). Each worker owns its consumer and producer.
-import type { AnalyzeOptions } from '../../index.js'
-import type { Compression } from '../kafka/producer.js'
-import type { WireError } from './protocol.js'
+// consumer-group workers (besides the start and drain messages of
+// ../protocol.ts). Each worker owns its consumer and producer.
+import type { AnalyzeOptions } from '../../../index.js'
+import type { Compression } from '../../kafka/producer.js'
+import type { WireError } from '../protocol.js'
 
 export interface GroupWorkerConfig {
   brokers: string[]
@@ -28,14 +29,12 @@ export interface GroupWorkerConfig {
   analysis: AnalyzeOptions
 }
 
-export type ToGroupWorker =
-  | { type: 'config'; config: GroupWorkerConfig }
-  | { type: 'metrics'; id: number }
-  | { type: 'drain' }
+/** A request for the worker's metrics registry (as JSON), answered with the same `id`. */
+export type ToGroupWorker = { type: 'metrics'; id: number }
 
 export type FromGroupWorker =
   /** The consumer joined the group (again, after a rebalance) with these partitions. */
-  | { type: 'joined'; pid: number; partitions: number[] }
+  | { type: 'joined'; partitions: number[] }
   /** One input message done: conclusions delivered (or the batch dead-lettered) and its offset committed. */
   | { type: 'batch'; partition: number; offset: string; counts: number[]; deadLetter: boolean }
   /** At least once: a produce request of this batch goes out; `messages` of its conclusions may be written from now on. */
@@ -45,4 +44,4 @@ export type FromGroupWorker =
   | { type: 'metrics'; id: number; metrics: unknown }
   /** The worker gives up (a delivery or commit failure it cannot recover from); it exits next. */
   | { type: 'fatal'; error: WireError }
-  | { type: 'drained'; pid: number; error?: WireError }
+  | { type: 'drained'; error?: WireError }
