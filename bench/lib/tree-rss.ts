@@ -37,8 +37,11 @@ function hwm(pid: number): number | undefined {
   }
 }
 
-/** Runs `cmd args` and measures its wall time and the tree's peak RSS (polled every `everyMs`). */
-export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, everyMs = 50): Promise<TreeRun> {
+/**
+ * Runs `cmd args` and measures its wall time and the tree's peak RSS (polled every `everyMs`).
+ * A run still going after `timeoutMs` is killed (SIGKILL; `code` is then null).
+ */
+export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, everyMs = 50, timeoutMs = 1_800_000): Promise<TreeRun> {
   return new Promise((resolve) => {
     const started = performance.now()
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env })
@@ -56,8 +59,10 @@ export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
       }
     }
     const timer = setInterval(poll, everyMs)
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('exit', (code) => {
       clearInterval(timer)
+      clearTimeout(killer)
       const peakRssBytes = [...peaks.values()].reduce((a, b) => a + b, 0)
       resolve({ code, ms: performance.now() - started, peakRssBytes, processes: peaks.size, stderr })
     })

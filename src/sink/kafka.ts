@@ -8,7 +8,7 @@ import { CATEGORIES, conclusionTopics, type Category } from '../kafka/topics.js'
 import { messages, type SendProgress, type SinkWriter } from './types.js'
 
 /** Keeps each produce request well under the broker's default 1 MiB record batch limit. */
-const MAX_REQUEST_BYTES = 512 * 1024
+export const MAX_REQUEST_BYTES = 512 * 1024
 
 export interface KafkaSinkOptions extends ProducerConfig {
   /** Topic prefix: conclusions go to `<prefix><category>`. */
@@ -52,8 +52,9 @@ export function pidHeaders(): Record<string, string> {
 }
 
 /**
- * The batch's messages as produce requests of at most MAX_REQUEST_BYTES each
- * (and at most the smallest max.message.bytes of `limits`, topic -> bytes),
+ * The batch's messages as produce requests of at most `requestBytes` each
+ * (default MAX_REQUEST_BYTES; and at most the smallest max.message.bytes of
+ * `limits`, topic -> bytes),
  * each category to its topic: what one `send` (or one step of a transaction)
  * carries. Throws a MessageTooLargeError, before any request is made, for a
  * message that no record batch of its topic can hold.
@@ -63,8 +64,9 @@ export function produceRequests(
   topics: Record<Category, string>,
   headers: Record<string, string>,
   limits: ReadonlyMap<string, number> = new Map(),
+  requestBytes: number = MAX_REQUEST_BYTES,
 ): TopicMessages[][] {
-  const requestLimit = Math.min(MAX_REQUEST_BYTES, ...CATEGORIES.map((c) => limits.get(topics[c]) ?? Infinity))
+  const requestLimit = Math.min(requestBytes, ...CATEGORIES.map((c) => limits.get(topics[c]) ?? Infinity))
   const out: TopicMessages[][] = []
   let request = new Map<Category, KafkaMessage[]>()
   let bytes = 0
