@@ -306,19 +306,21 @@ export async function pipelineSection(o: PipelineOptions): Promise<PipelineSecti
     rmSync(dir, { recursive: true, force: true })
     if (o.brokers && topics.size) await deleteTopics(o.brokers, [...topics]).catch((e) => log(`  could not delete the topics ${prefix}*: ${(e as Error).message}`))
   }
-  section.targets = targets(section)
+  section.targets = pipelineTargets(section)
   return section
 }
 
-function targets(s: PipelineSection): PipelineTarget[] {
+/** Issue 11's targets from the section's figures. */
+export function pipelineTargets(s: PipelineSection): PipelineTarget[] {
   const best = (sink: 'file' | 'kafka', input: string, categories: string) =>
     s.runs.filter((r) => r.sink === sink && r.input === input && r.categories === categories && r.wallMs).sort((a, b) => a.wallMs! - b.wallMs!)[0]
+  const eng = s.engine.find((e) => e.input === 'fleet' && e.categories === 'all')
   const ratio = (sink: 'file' | 'kafka', goal: number): PipelineTarget => {
     const r = best(sink, 'fleet', 'all')
     return {
       target: `fleet: conclude run --sink ${sink} / the engine alone`,
       goal: `<= ${goal}x`,
-      show: r ? `${r.ofEngine!.toFixed(2)}x (${r.workers} x ${r.threads})` : '–',
+      show: r ? `${r.ofEngine!.toFixed(2)}x (${r.workers} x ${r.threads}; CPU ${(r.cpuMs! / eng!.cpuMs).toFixed(2)}x the engine process's)` : '–',
       met: r ? r.ofEngine! <= goal : undefined,
     }
   }
