@@ -161,9 +161,10 @@ async function run(input: PipelineInput, sink: 'file' | 'kafka', categories: str
   }
 }
 
-async function ceiling(input: PipelineInput, categories: string, brokers: string, prefix: string, dir: string): Promise<({ input: string; categories: string } & CeilingFigures)[]> {
+/** The ceiling at every size of REQUEST_SIZES and the sink's (`quick`: the sink's only). */
+async function ceiling(input: PipelineInput, categories: string, brokers: string, prefix: string, dir: string, quick: boolean): Promise<({ input: string; categories: string } & CeilingFigures)[]> {
   const out = join(dir, `ceiling-${input.name}-${categories}.json`)
-  const sizes = [...new Set([...REQUEST_SIZES, MAX_REQUEST_BYTES])].sort((a, b) => a - b)
+  const sizes = [...new Set([...(quick ? [] : REQUEST_SIZES), MAX_REQUEST_BYTES])].sort((a, b) => a - b)
   const r = await runTree(process.execPath, [...TS, CHILD, 'kafkajs', input.file, out, categories, brokers, prefix, sizes.join(',')], process.env, 50, 600_000)
   if (r.code !== 0) throw new Error(`the kafkajs ceiling on ${input.name} failed (${r.code}): ${last(r.stderr)}`)
   return (JSON.parse(readFileSync(out, 'utf8')) as CeilingFigures[]).map((c) => ({ input: input.name, categories, ...c }))
@@ -267,7 +268,7 @@ export async function pipelineSection(o: PipelineOptions): Promise<PipelineSecti
       const ceilingPrefix = `${prefix}ceiling-`
       for (const t of Object.values(conclusionTopics(ceilingPrefix))) topics.add(t)
       for (const [input, categories] of cases) {
-        const rows = await ceiling(input, categories, o.brokers, ceilingPrefix, dir)
+        const rows = await ceiling(input, categories, o.brokers, ceilingPrefix, dir, o.quick)
         section.ceiling.push(...rows)
         log(`  kafkajs alone, ${input.name} ${categories}, ${rows[0]?.messages} messages: ${rows.map((c) => `${(c.requestBytes / 1024).toFixed(0)} KiB ${c.messagesPerSecond.toFixed(0)}/s`).join(', ')}`)
       }
@@ -278,7 +279,7 @@ export async function pipelineSection(o: PipelineOptions): Promise<PipelineSecti
       section.java = o.quick ? { skipped: '--quick (a JVM start costs seconds)' } : javaProducer(o.brokers, javaTopic, Math.max(fleetEngine.messages, JAVA_MIN_RECORDS), Math.round(fleetEngine.bytes / fleetEngine.messages))
       log(`  Java ProducerPerformance: ${section.java.recordsPerSecond ? `${section.java.records} records of ${section.java.recordBytes} B, ${section.java.recordsPerSecond.toFixed(0)} records/s` : `skipped: ${section.java.skipped}`}`)
     }
-    for (const [input, categories] of cases) {
+    for (const [input, categories] of o.quick ? [] : cases) {
       const e = section.engine.find((x) => x.input === input.name && x.categories === categories)!
       await engineAgain(e, input, dir)
       log(`  engine alone again, ${input.name} ${categories}: ${fmtS(e.passesMs.at(-1))}; the best, ${fmtS(e.ms)}, is compared with`)
