@@ -111,3 +111,17 @@ test("produce requests are at most the request size asked for (the sink's by def
   const limits = new Map(Object.values(topics).map((topic) => [topic, 10_000]))
   for (const b of sizes(produceRequests(batch, topics, headers, limits, 1_000_000))) t.true(b <= 10_000, `a request of ${b} bytes`)
 })
+
+test('produce requests carry the headers as Buffers of their bytes, one object for every message', (t) => {
+  const requests = produceRequests(summaryBatch(['a', 'b', 'c']), conclusionTopics('p.'), headers)
+  const messages = requests.flat().flatMap((r) => r.messages)
+  t.is(messages.length, 3)
+  for (const m of messages) {
+    t.deepEqual(Object.keys(m.headers!), Object.keys(headers))
+    for (const [k, v] of Object.entries(headers)) {
+      t.true(Buffer.isBuffer(m.headers![k]), `header ${k} is a Buffer`)
+      t.is((m.headers![k] as Buffer).toString(), v)
+    }
+    t.is(m.headers, messages[0]!.headers)
+  }
+})

@@ -67,6 +67,9 @@ export function produceRequests(
   requestBytes: number = MAX_REQUEST_BYTES,
 ): TopicMessages[][] {
   const requestLimit = Math.min(requestBytes, ...CATEGORIES.map((c) => limits.get(topics[c]) ?? Infinity))
+  // The same bytes on the wire; as Buffers, kafkajs's record encoder does not convert every
+  // record's header values again: 5-10 % of its encoding time (bench/produce-encoding.ts).
+  const encodedHeaders: Record<string, Buffer> = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]))
   const out: TopicMessages[][] = []
   let request = new Map<Category, KafkaMessage[]>()
   let bytes = 0
@@ -88,7 +91,7 @@ export function produceRequests(
     if (bytes > 0 && bytes + size > requestLimit) flush()
     let list = request.get(m.category)
     if (!list) request.set(m.category, (list = []))
-    list.push({ key: m.key, value: m.value, headers })
+    list.push({ key: m.key, value: m.value, headers: encodedHeaders })
     bytes += size
   }
   flush()
