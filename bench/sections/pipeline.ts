@@ -230,6 +230,13 @@ export async function pipelineSection(o: PipelineOptions): Promise<PipelineSecti
   const topics = new Set<string>()
   const section: PipelineSection = { cores, inputs: [], engine: [], runs: [], ceiling: [], sinkRequestBytes: MAX_REQUEST_BYTES, java: {}, targets: [] }
   const log = o.log
+  // An interrupted bench must not leave its inputs (10 GB in the full bench) in the temp folder.
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(dir, { recursive: true, force: true })
+    process.kill(process.pid, signal)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     // fleet x10 (the issue's workload) and many short series, where analysis is not the bound.
     const fleet = gen(dir, 'fleet', o.quick ? ['--series', '100', '--points', '1440', '--seed', '7'] : ['--series', '10000', '--points', '1440', '--seed', '7'])
@@ -304,6 +311,8 @@ export async function pipelineSection(o: PipelineOptions): Promise<PipelineSecti
       }
     } else section.big = { skipped: o.quick ? '--quick' : '--no-big' }
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     rmSync(dir, { recursive: true, force: true })
     if (o.brokers && topics.size) await deleteTopics(o.brokers, [...topics]).catch((e) => log(`  could not delete the topics ${prefix}*: ${(e as Error).message}`))
   }
