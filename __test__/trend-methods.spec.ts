@@ -61,7 +61,7 @@ test('trend.lag reaches the test: 0 is the original variance, 1 differs from all
 })
 
 test('--trend-method takes every method and --trend-lag a lag for hamedRao or yueWang only', (t) => {
-  for (const method of ['withinSegments', ...METHODS]) {
+  for (const method of ['withinSegments', ...METHODS] as const) {
     t.is(analysisOptions({ 'trend-method': method }).trend?.method, method)
   }
   t.deepEqual(analysisOptions({ 'trend-method': 'yueWang', 'trend-lag': '1' }).trend, { method: 'yueWang', alpha: undefined, lag: 1 })
