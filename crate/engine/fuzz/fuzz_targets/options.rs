@@ -41,7 +41,14 @@ fn to_value(o: &Options) -> Value {
                 ("clean", Value::Bool(o.changepoint.clean)),
             ]),
         ),
-        ("trend", obj(vec![("alpha", num(o.trend.alpha))])),
+        (
+            "trend",
+            obj(vec![
+                ("method", Value::String(o.trend.method.name().into())),
+                ("alpha", num(o.trend.alpha)),
+                ("lag", o.trend.lag.map_or(Value::Absent, |l| num(l as f64))),
+            ]),
+        ),
         ("threads", o.threads.map_or(Value::Absent, |t| num(t as f64))),
     ];
     if let Some(f) = o.format {
