@@ -31,10 +31,18 @@ fn to_value(o: &Options) -> Value {
     let mut members = vec![
         ("onBadLine", Value::String(if o.on_bad_line == BadLinePolicy::Skip { "skip" } else { "fail" }.into())),
         ("categories", Value::Array(o.categories.iter().map(|c| Value::String(c.name().into())).collect())),
-        ("anomaly", obj(vec![("halfWindow", num(o.anomaly.half_window as f64)), ("threshold", num(o.anomaly.threshold))])),
+        (
+            "anomaly",
+            obj(vec![
+                ("method", Value::String(o.anomaly.method.name().into())),
+                ("halfWindow", num(o.anomaly.half_window as f64)),
+                ("threshold", num(o.anomaly.threshold)),
+            ]),
+        ),
         (
             "changepoint",
             obj(vec![
+                ("method", Value::String(o.changepoint.method.name().into())),
                 ("minSize", num(o.changepoint.min_size as f64)),
                 ("jump", num(o.changepoint.jump as f64)),
                 ("penalty", o.changepoint.penalty.map_or(Value::Absent, num)),
