@@ -321,8 +321,9 @@ export interface SummaryConclusion {
 }
 
 /**
- * Mann-Kendall trend test and Sen's slope (`original`: pymannkendall.original_test; `withinSegments`:
- * the test within the level-shift segments, Sen's slope of the series with the level offsets removed).
+ * Mann-Kendall trend test and Sen's slope (`original` and the four modified tests: the
+ * pymannkendall test of that name; `withinSegments`: the test within the level-shift segments,
+ * Sen's slope of the series with the level offsets removed).
  */
 export interface TrendConclusion {
   series: string
@@ -335,9 +336,9 @@ export interface TrendConclusion {
   varS: number
   slope: number
   intercept: number
-  /** Non-missing values. */
+  /** Non-missing values (`preWhitening` / `trendFreePreWhitening` test the `n - 1` prewhitened ones). */
   n: number
-  method: 'withinSegments' | 'original'
+  method: 'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
   /** `withinSegments` only: `original_test` would call a trend what the level shifts explain. */
   levelShiftExplained?: boolean
 }
@@ -346,9 +347,17 @@ export interface TrendConclusion {
 export interface TrendOptions {
   /**
    * `withinSegments` (default): Mann-Kendall between points of the same level-shift segment,
-   * corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly.
+   * corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly. `hamedRao`,
+   * `yueWang`, `preWhitening`, `trendFreePreWhitening`: pymannkendall's modified tests for
+   * autocorrelated series (`hamed_rao_`, `yue_wang_`, `pre_whitening_`,
+   * `trend_free_pre_whitening_modification_test`) exactly.
    */
-  method?: 'withinSegments' | 'original'
+  method?: 'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
   /** Significance level. Default 0.05. */
   alpha?: number
+  /**
+   * `hamedRao` / `yueWang` only: use the autocorrelations of lags `1..=lag` (0..=1000).
+   * Default (absent or null): all lags.
+   */
+  lag?: number
 }

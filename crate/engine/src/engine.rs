@@ -2,7 +2,7 @@
 //!
 //! Series are independent, so they are spread over the pool with rayon; inside
 //! a long series the analyses that parallelise (Hampel by chunks, Sen's slope)
-//! do so themselves, and the two independent chains (summary + original trend,
+//! do so themselves, and the two independent chains (summary + whole-series trend,
 //! anomaly -> level shifts -> change points, segmented anomalies, segmented trend)
 //! run side by side. Cancellation is cooperative: the flag is
 //! read before each series and between analyses. A panic anywhere becomes an
@@ -26,7 +26,7 @@ use crate::parse::parse;
 use crate::pool;
 use crate::summary::{summarize, Summary};
 use crate::trend::within_segments::{within_segments, SegmentedTrend};
-use crate::trend::{mann_kendall, Trend};
+use crate::trend::{trend_test, Trend};
 
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;
@@ -44,7 +44,7 @@ pub struct SeriesConclusions {
     pub changepoints: Vec<(f64, ChangePoint)>,
     pub trend: Option<Trend>,
     /// With `trend.method: withinSegments`: whether the level shifts explain what
-    /// `original_test` would call a trend (`None` with the original method).
+    /// `original_test` would call a trend (`None` with the other methods).
     pub level_shift_explained: Option<bool>,
     /// Change points were requested but the series has fewer non-missing values than
     /// `minSize`: ruptures raises `BadSegmentationParameters` there, so none were searched.
@@ -314,11 +314,12 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
 fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -> Result<SeriesConclusions, Error> {
     let wants = |c| o.wants(c);
 
-    let summary_and_original_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
+    let summary_and_series_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
         let summary = wants(Category::Summary).then(|| CpuTime::timed(&cpu.summary, || summarize(&s.ts, &s.values)));
         check(cancel)?;
-        let trend = if wants(Category::Trend) && o.trend.method == TrendMethod::Original {
-            CpuTime::timed(&cpu.trend, || mann_kendall(&s.values, o.trend.alpha))
+        // Every method but withinSegments tests the whole series (that one, the level-shift fit).
+        let trend = if wants(Category::Trend) && o.trend.method != TrendMethod::WithinSegments {
+            CpuTime::timed(&cpu.trend, || trend_test(&s.values, &o.trend))
         } else {
             None
         };
@@ -326,15 +327,15 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
     };
     let chain = || segment_chain(s, o, cpu, cancel);
 
-    let ((summary, original_trend), chain) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
-        let (a, b) = rayon::join(summary_and_original_trend, chain);
+    let ((summary, series_trend), chain) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
+        let (a, b) = rayon::join(summary_and_series_trend, chain);
         (a?, b?)
     } else {
-        (summary_and_original_trend()?, chain()?)
+        (summary_and_series_trend()?, chain()?)
     };
     let Chain { anomalies, changepoints, trend: segmented } = chain;
     let level_shift_explained = segmented.as_ref().map(|t| t.level_shift_explained);
-    let trend = original_trend.or(segmented.map(|t| t.trend));
+    let trend = series_trend.or(segmented.map(|t| t.trend));
     // ruptures' sanity check with no change point: `min_size > n` is refused.
     let changepoint_skipped =
         wants(Category::Changepoint) && s.values.iter().filter(|v| !v.is_nan()).count() < o.changepoint.min_size.max(1);

@@ -71,6 +71,7 @@ fn options(v: &Value) -> Options {
         if let Some(a) = num(t, "alpha") {
             o.trend.alpha = a;
         }
+        o.trend.lag = num(t, "lag").map(|l| l as usize);
     }
     o
 }

@@ -31,17 +31,32 @@ fn to_value(o: &Options) -> Value {
     let mut members = vec![
         ("onBadLine", Value::String(if o.on_bad_line == BadLinePolicy::Skip { "skip" } else { "fail" }.into())),
         ("categories", Value::Array(o.categories.iter().map(|c| Value::String(c.name().into())).collect())),
-        ("anomaly", obj(vec![("halfWindow", num(o.anomaly.half_window as f64)), ("threshold", num(o.anomaly.threshold))])),
+        (
+            "anomaly",
+            obj(vec![
+                ("method", Value::String(o.anomaly.method.name().into())),
+                ("halfWindow", num(o.anomaly.half_window as f64)),
+                ("threshold", num(o.anomaly.threshold)),
+            ]),
+        ),
         (
             "changepoint",
             obj(vec![
+                ("method", Value::String(o.changepoint.method.name().into())),
                 ("minSize", num(o.changepoint.min_size as f64)),
                 ("jump", num(o.changepoint.jump as f64)),
                 ("penalty", o.changepoint.penalty.map_or(Value::Absent, num)),
                 ("clean", Value::Bool(o.changepoint.clean)),
             ]),
         ),
-        ("trend", obj(vec![("alpha", num(o.trend.alpha))])),
+        (
+            "trend",
+            obj(vec![
+                ("method", Value::String(o.trend.method.name().into())),
+                ("alpha", num(o.trend.alpha)),
+                ("lag", o.trend.lag.map_or(Value::Absent, |l| num(l as f64))),
+            ]),
+        ),
         ("threads", o.threads.map_or(Value::Absent, |t| num(t as f64))),
     ];
     if let Some(f) = o.format {
