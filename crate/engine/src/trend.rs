@@ -102,6 +102,13 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
         return None;
     }
     let score = score_sorting(&mut sorted);
+    Some(mann_kendall_of_sorted(x, &sorted, &score, alpha))
+}
+
+/// [`mann_kendall`] of `x` given its non-missing values sorted ascending (at least 3) and
+/// their score (for callers that have them from another computation).
+fn mann_kendall_of_sorted(x: &[f64], sorted: &[f64], score: &MkScore, alpha: f64) -> Trend {
+    let n = sorted.len();
     let (s, var_s) = (score.s, score.var_s);
 
     let Decision { z, p, h, trend } = decide(s, var_s, alpha);
@@ -109,9 +116,9 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
 
     let finite = sorted.first().is_some_and(|v| v.is_finite()) && sorted.last().is_some_and(|v| v.is_finite());
     let zero = finite.then_some(sen::ZeroCounts { lt: score.lt, eq: score.eq });
-    let (slope, intercept) = sen_line(x, &sorted, zero);
+    let (slope, intercept) = sen_line(x, sorted, zero);
 
-    Some(Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n })
+    Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n }
 }
 
 /// The test `o.method` names, as pymannkendall 1.4.3 computes it: `original_test` or one
@@ -218,9 +225,15 @@ pub fn mk_score(x: &[f64]) -> Option<MkScore> {
 
 /// Sorts `v` (no NaN), computing S and var S on the way.
 fn score_sorting(v: &mut [f64]) -> MkScore {
-    let n = v.len();
-    let par = n >= sen::PAR_MIN;
+    let par = v.len() >= sen::PAR_MIN;
     let lt = msort::sort_count(v, &|a: &f64, b: &f64| a < b, par);
+    score_of_sorted(v, lt)
+}
+
+/// S and var S of values given sorted ascending (no NaN, at least 2), with `lt` the number
+/// of pairs `i < j` of the original order with `x_j < x_i`.
+fn score_of_sorted(v: &[f64], lt: u64) -> MkScore {
+    let n = v.len();
     // Tie groups in ascending value order (as np.unique lists them).
     let mut eq = 0u64;
     let mut groups: Vec<u64> = Vec::new();
