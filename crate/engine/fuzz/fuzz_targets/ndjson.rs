@@ -106,7 +106,9 @@ fn reference(input: &[u8]) -> Option<Batch> {
     }
     for s in &mut batch.series {
         let mut pairs: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable; ts are finite
+        // Stable, and -0.0 == 0.0 as in the engine's rule (equal timestamps keep input order):
+        // not `total_cmp`, which puts -0.0 first (found by the fuzzer). ts are finite.
+        pairs.sort_by(|a, b| a.0.partial_cmp(&b.0).expect("finite ts"));
         (s.ts, s.values) = pairs.into_iter().unzip();
     }
     Some(batch)
