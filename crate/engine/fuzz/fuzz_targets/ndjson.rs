@@ -24,7 +24,7 @@ fn reference_line(line: &[u8]) -> Line {
     if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
         return Line::Blank;
     }
-    let v: Value = match serde_json::from_slice(line) {
+    let v: Value = match from_slice_like_json_parse(line) {
         Ok(v) => v,
         Err(e) => {
             let why = e.to_string();
@@ -50,6 +50,30 @@ fn reference_line(line: &[u8]) -> Line {
     match (ts, value) {
         (Some(ts), Some(value)) => Line::Point(series, ts, value),
         _ => Line::Bad,
+    }
+}
+
+/// `serde_json::from_slice`, except that a number too large for a double (`1e400`), which
+/// serde_json rejects and `JSON.parse` reads as `Infinity`, is read as `{}`: a value of the same
+/// JSON grammar that is ignored in an ignored field and bad as `series`, `ts` or `value`, as an
+/// infinite number is there. (Found by the fuzzer: `{"series":"a","ts":1,"":1e888,"value":1}`
+/// is a point.) serde_json's error column is the 1-based byte column of the literal's last byte.
+fn from_slice_like_json_parse(line: &[u8]) -> serde_json::Result<Value> {
+    let is_number_byte = |b: &u8| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-');
+    let mut line = line.to_vec();
+    loop {
+        match serde_json::from_slice(&line) {
+            Err(e) if e.to_string().starts_with("number out of range") => {
+                let at = e.column().min(line.len());
+                let end = at + line[at..].iter().take_while(|b| is_number_byte(b)).count();
+                let start = line[..end].iter().rposition(|b| !is_number_byte(b)).map_or(0, |p| p + 1);
+                if start >= end {
+                    return Err(e);
+                }
+                line.splice(start..end, *b"{}");
+            }
+            other => return other,
+        }
     }
 }
 
@@ -82,7 +106,9 @@ fn reference(input: &[u8]) -> Option<Batch> {
     }
     for s in &mut batch.series {
         let mut pairs: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable; ts are finite
+        // Stable, and -0.0 == 0.0 as in the engine's rule (equal timestamps keep input order):
+        // not `total_cmp`, which puts -0.0 first (found by the fuzzer). ts are finite.
+        pairs.sort_by(|a, b| a.0.partial_cmp(&b.0).expect("finite ts"));
         (s.ts, s.values) = pairs.into_iter().unzip();
     }
     Some(batch)
