@@ -2,11 +2,15 @@
 //!
 //! Field names and order are the API's (SPEC section 3, camelCase). Numbers are
 //! written so that they round-trip: integral values below 2^53 as integers, the
-//! rest in Rust's shortest round-trip form; non-finite values as `null`.
+//! rest in Rust's shortest round-trip form; non-finite values as `null`. A timestamp
+//! held as an integer is written as its exact digits ([`Ts`]); for JavaScript
+//! ([`WideTs::Quoted`]) one beyond ±(2^53 − 1) is written as a string of those
+//! digits, which the binding turns into a `BigInt` after `JSON.parse`.
 
 use std::io::Write;
 
 use crate::anomaly::Anomaly;
+use crate::batch::Ts;
 use crate::changepoint::ChangePoint;
 use crate::engine::Analysis;
 use crate::options::{AnomalyOptions, Category, ChangepointMethod, TrendMethod};
@@ -17,8 +21,8 @@ use crate::trend::Trend;
 #[derive(Debug, Clone, Copy)]
 pub enum Conclusion<'a> {
     Summary(&'a Summary),
-    Anomaly { ts: f64, anomaly: &'a Anomaly, params: AnomalyOptions },
-    Changepoint { ts: f64, changepoint: &'a ChangePoint, method: ChangepointMethod },
+    Anomaly { ts: Ts, anomaly: &'a Anomaly, params: AnomalyOptions },
+    Changepoint { ts: Ts, changepoint: &'a ChangePoint, method: ChangepointMethod },
     Trend { trend: &'a Trend, method: TrendMethod, level_shift_explained: Option<bool> },
 }
 
@@ -102,6 +106,30 @@ pub fn write_num(out: &mut Vec<u8>, v: f64) {
     }
 }
 
+/// How a timestamp beyond ±(2^53 − 1) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideTs {
+    /// Its digits, a JSON number (Kafka messages, files: exact for any reader that keeps them).
+    Digits,
+    /// Its digits in a JSON string (for JavaScript, which `JSON.parse` would round).
+    Quoted,
+}
+
+/// Writes a timestamp: an integer as its exact digits (quoted when wide and `wide` says so), a
+/// double as [`write_num`] does.
+pub fn write_ts(out: &mut Vec<u8>, t: Ts, wide: WideTs) {
+    match t {
+        Ts::Int(_) if wide == WideTs::Quoted && t.is_wide_int() => {
+            let Ts::Int(t) = t else { unreachable!() };
+            let _ = write!(out, "\"{t}\"");
+        }
+        Ts::Int(t) => {
+            let _ = write!(out, "{t}");
+        }
+        Ts::Float(v) => write_num(out, v),
+    }
+}
+
 fn write_opt(out: &mut Vec<u8>, v: Option<f64>) {
     match v {
         Some(v) => write_num(out, v),
@@ -113,12 +141,24 @@ fn write_opt(out: &mut Vec<u8>, v: Option<f64>) {
 struct Obj<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
+    wide: WideTs,
 }
 
 impl<'a> Obj<'a> {
     fn open(out: &'a mut Vec<u8>) -> Self {
+        Obj::open_with(out, WideTs::Digits)
+    }
+    fn open_with(out: &'a mut Vec<u8>, wide: WideTs) -> Self {
         out.push(b'{');
-        Obj { out, first: true }
+        Obj { out, first: true, wide }
+    }
+    fn ts(&mut self, k: &str, t: Option<Ts>) -> &mut Self {
+        let wide = self.wide;
+        match t {
+            Some(t) => write_ts(self.key(k), t, wide),
+            None => self.key(k).extend_from_slice(b"null"),
+        }
+        self
     }
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
         if !self.first {
@@ -166,8 +206,10 @@ pub struct Provenance<'a> {
 
 /// Writes one conclusion as a JSON object: `series`, the fields, then, when
 /// `provenance` is given (Kafka values), `category` first and `batch`/`version` last.
+/// Wide integer timestamps are digits with `provenance` (messages), strings without (the
+/// JSON that becomes JS objects: [`WideTs`]).
 pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, provenance: Option<Provenance<'_>>) {
-    let mut o = Obj::open(out);
+    let mut o = Obj::open_with(out, if provenance.is_some() { WideTs::Digits } else { WideTs::Quoted });
     if provenance.is_some() {
         o.str("category", c.category().name());
     }
@@ -184,12 +226,12 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
                 .opt("p90", s.p90)
                 .opt("p95", s.p95)
                 .opt("p99", s.p99)
-                .opt("firstTs", s.first_ts)
-                .opt("lastTs", s.last_ts);
+                .ts("firstTs", s.first_ts)
+                .ts("lastTs", s.last_ts);
         }
         Conclusion::Anomaly { ts, anomaly: a, params } => {
             o.int("index", a.index as i64)
-                .num("ts", ts)
+                .ts("ts", Some(ts))
                 .num("value", a.value)
                 .num("median", a.median)
                 .num("mad", a.mad)
@@ -200,7 +242,7 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
         }
         Conclusion::Changepoint { ts, changepoint: c, method } => {
             o.int("index", c.index as i64)
-                .num("ts", ts)
+                .ts("ts", Some(ts))
                 .num("meanBefore", c.mean_before)
                 .num("meanAfter", c.mean_after)
                 .num("delta", c.delta)
