@@ -1,6 +1,7 @@
 // `conclude analyze <file|->`: one input of any size in, the AnalysisResult out as JSON.
 import { parseArgs } from 'node:util'
 
+import { stringifyExactTs } from '../exact-ts.js'
 import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
 import { analyzeStream, type Conclusion } from '../stream.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, UsageError } from './args.js'
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     result[category].push(fields)
   }
   const stats = { ...next.value, totalMs: performance.now() - started }
-  process.stdout.write(JSON.stringify({ ...result, stats }, null, values.pretty ? 2 : undefined) + '\n')
+  process.stdout.write(stringifyExactTs({ ...result, stats }, values.pretty ? 2 : undefined) + '\n')
   return 0
 }
 

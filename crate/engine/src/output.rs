@@ -63,6 +63,20 @@ pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMu
     }
 }
 
+/// The timestamps of a conclusion that are integers beyond ±(2^53 − 1) ([`Ts::is_wide_int`]),
+/// by field name: what [`WideTs::Quoted`] writes as strings, for the binding to make `BigInt`s.
+pub fn wide_ts(c: &Conclusion<'_>) -> impl Iterator<Item = (&'static str, i64)> {
+    let fields: [(&'static str, Option<Ts>); 2] = match c {
+        Conclusion::Summary(s) => [("firstTs", s.first_ts), ("lastTs", s.last_ts)],
+        Conclusion::Anomaly { ts, .. } | Conclusion::Changepoint { ts, .. } => [("ts", Some(*ts)), ("", None)],
+        Conclusion::Trend { .. } => [("", None), ("", None)],
+    };
+    fields.into_iter().filter_map(|(k, t)| match t {
+        Some(t @ Ts::Int(v)) if t.is_wide_int() => Some((k, v)),
+        _ => None,
+    })
+}
+
 /// Writes `s` as a JSON string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
@@ -206,10 +220,15 @@ pub struct Provenance<'a> {
 
 /// Writes one conclusion as a JSON object: `series`, the fields, then, when
 /// `provenance` is given (Kafka values), `category` first and `batch`/`version` last.
-/// Wide integer timestamps are digits with `provenance` (messages), strings without (the
-/// JSON that becomes JS objects: [`WideTs`]).
-pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, provenance: Option<Provenance<'_>>) {
-    let mut o = Obj::open_with(out, if provenance.is_some() { WideTs::Digits } else { WideTs::Quoted });
+/// `wide` says how integer timestamps beyond ±(2^53 − 1) are written.
+pub fn write_conclusion(
+    out: &mut Vec<u8>,
+    series: &str,
+    c: Conclusion<'_>,
+    provenance: Option<Provenance<'_>>,
+    wide: WideTs,
+) {
+    let mut o = Obj::open_with(out, wide);
     if provenance.is_some() {
         o.str("category", c.category().name());
     }
@@ -273,8 +292,8 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
 }
 
 /// The whole result as JSON, in the shape of the JS `AnalysisResult`
-/// (categories not requested are empty arrays).
-pub fn analysis_json(a: &Analysis) -> Vec<u8> {
+/// (categories not requested are empty arrays); `wide` as in [`write_conclusion`].
+pub fn analysis_json(a: &Analysis, wide: WideTs) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 * (a.ids.len() + 1));
     out.push(b'{');
     for category in Category::ALL {
@@ -287,7 +306,7 @@ pub fn analysis_json(a: &Analysis) -> Vec<u8> {
                     out.push(b',');
                 }
                 first = false;
-                write_conclusion(&mut out, series, c, None);
+                write_conclusion(&mut out, series, c, None, wide);
             });
         }
         out.extend_from_slice(b"],");
@@ -367,7 +386,7 @@ pub fn messages(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, cr
             let key_start = m.data.len();
             m.data.extend_from_slice(series.as_bytes());
             let value_start = m.data.len();
-            write_conclusion(&mut m.data, series, c, Some(provenance));
+            write_conclusion(&mut m.data, series, c, Some(provenance), WideTs::Digits);
             let value_end = m.data.len();
             m.index.extend([code, key_start, value_start, value_start, value_end].map(|v| v as u32));
         });
@@ -399,6 +418,24 @@ mod tests {
         for v in [0.1 + 0.2, 1.0 / 3.0, 123456.789e10, 9007199254740993.0] {
             assert_eq!(num(v).parse::<f64>().unwrap(), v);
         }
+    }
+
+    #[test]
+    fn integer_timestamps_are_written_exactly() {
+        let ts = |t: Ts, wide: WideTs| {
+            let mut o = Vec::new();
+            write_ts(&mut o, t, wide);
+            String::from_utf8(o).unwrap()
+        };
+        let ns = 1_732_600_000_000_000_123i64;
+        assert_eq!(ts(Ts::Int(ns), WideTs::Digits), "1732600000000000123");
+        assert_eq!(ts(Ts::Int(-ns), WideTs::Quoted), "\"-1732600000000000123\"");
+        assert_eq!(ts(Ts::Int(i64::MIN), WideTs::Digits), "-9223372036854775808");
+        // Within ±(2^53 − 1) a JS number is exact: never quoted.
+        assert_eq!(ts(Ts::Int(9_007_199_254_740_991), WideTs::Quoted), "9007199254740991");
+        assert_eq!(ts(Ts::Int(9_007_199_254_740_992), WideTs::Quoted), "\"9007199254740992\"");
+        assert_eq!(ts(Ts::Float(1.5), WideTs::Quoted), "1.5");
+        assert_eq!(ts(Ts::Float(-0.0), WideTs::Digits), "-0.0");
     }
 
     #[test]
