@@ -279,7 +279,7 @@ impl Points {
     }
 
     /// Appends a point (`ts` finite, as [`Ts::of_f64`] normalises doubles).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, ts: Ts, value: f64) {
         match (&mut *self, ts) {
             (Points::Integer(p), Ts::Int(t)) => p.push((t, value)),

@@ -236,14 +236,21 @@ impl<'a> Parser<'a> {
         v.is_finite().then_some(v)
     }
 
-    /// A finite JSON number as a timestamp, as [`Self::ts_number`] reads it (else `None`).
+    /// A finite JSON number as a timestamp, as [`Self::ts_number`] reads it (else `None`;
+    /// without a `Result` in between: this is the per-line fast path).
     #[inline]
     fn plain_ts(&mut self) -> Option<Ts> {
         if !matches!(self.peek(), b'-' | b'0'..=b'9') {
             return None;
         }
-        let t = self.ts_number().ok()?;
-        t.is_finite().then_some(t)
+        let n = self.scan_number().ok()?;
+        if n.plain && n.frac_digits == 0 {
+            if let Some(t) = exact_integer(n.negative, n.m, n.int_digits) {
+                return Some(Ts::Int(t));
+            }
+        }
+        let v = self.double(&n).ok()?;
+        v.is_finite().then(|| Ts::of_f64(v))
     }
 
     /// Any line (see the module documentation).
