@@ -316,6 +316,24 @@ where
 /// `None` for anything else, which callers hand to `str::parse::<f64>`.
 #[inline]
 fn plain_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, m, int_digits, frac_digits) = plain_parts(text)?;
+    exact_decimal(negative, m, int_digits + frac_digits, frac_digits)
+}
+
+/// Parses a plain integer `-?digits` within `i64` exactly (not `-0`, which is the double
+/// `-0.0`): `None` for anything else.
+#[inline]
+fn plain_integer(text: &[u8]) -> Option<i64> {
+    match plain_parts(text)? {
+        (negative, m, digits, 0) => exact_integer(negative, m, digits),
+        _ => None,
+    }
+}
+
+/// The parts of a plain decimal `-?digits[.digits]`: its sign, its digits accumulated in a
+/// `u64` (wrapping: callers check the count), the numbers of integer and fraction digits.
+#[inline]
+fn plain_parts(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
     let (negative, rest) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
@@ -335,23 +353,7 @@ fn plain_decimal(text: &[u8]) -> Option<f64> {
     if int_digits == 0 || i != rest.len() {
         return None;
     }
-    exact_decimal(negative, m, int_digits + frac_digits, frac_digits)
-}
-
-/// Parses a plain integer `-?digits` within `i64` exactly (not `-0`, which is the double
-/// `-0.0`): `None` for anything else.
-#[inline]
-fn plain_integer(text: &[u8]) -> Option<i64> {
-    let (negative, rest) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    let mut m: u64 = 0;
-    let digits = accumulate_digits(rest, 0, &mut m);
-    if digits != rest.len() {
-        return None;
-    }
-    exact_integer(negative, m, digits)
+    Some((negative, m, int_digits, frac_digits))
 }
 
 /// `±m` for an integer literal of `digits` digits (accumulated in `m` with wrapping arithmetic)
