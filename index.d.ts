@@ -121,7 +121,8 @@ export interface AnomalyConclusion {
   series: string
   /** Position among the series' non-missing values. */
   index: number
-  ts: number
+  /** The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact. */
+  ts: number | bigint
   value: number
   median: number
   mad: number
@@ -150,7 +151,8 @@ export interface ChangepointConclusion {
   series: string
   /** Position among the series' non-missing values. */
   index: number
-  ts: number
+  /** The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact. */
+  ts: number | bigint
   /** Plain means of the segments before and after. */
   meanBefore: number
   meanAfter: number
@@ -227,8 +229,8 @@ export interface SeriesColumns {
   /** The series id (non-empty). */
   id: string
   /**
-   * Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
-   * (today converted to the nearest double, as NDJSON integers are).
+   * Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds, held
+   * exactly as NDJSON integers are (results carry one beyond ±(2^53 − 1) as a `bigint`).
    */
   ts: Float64Array | BigInt64Array | number[]
   /** Values; `NaN` (or `null` in an array) is a missing value. */
@@ -316,8 +318,13 @@ export interface SummaryConclusion {
   p90: number | null
   p95: number | null
   p99: number | null
-  firstTs: number | null
-  lastTs: number | null
+  /**
+   * The first point's `ts` (missing or not): a `number`, or a `bigint` for an integer
+   * beyond ±(2^53 − 1) (e.g. epoch nanoseconds), exact.
+   */
+  firstTs: number | bigint | null
+  /** The last point's `ts`, as `firstTs`. */
+  lastTs: number | bigint | null
 }
 
 /**

@@ -41,7 +41,21 @@ test('the baseline refuses the cases of methods it does not implement, naming th
   }
 })
 
-for (const c of all.filter((c) => !otherMethod(c))) {
+// Integer timestamps beyond 2^53: the baseline holds ts as JS numbers (as the engine did before
+// it kept them exact, docs/exactness.md), so epoch nanoseconds collapse and keep input order;
+// those cases are not compared, and a test below shows that they do differ.
+const DOUBLE_TS_CASES = new Set(['ns_epochs'])
+
+test('the baseline, holding ts as doubles, does not sort ns epochs exactly (why those cases are not compared)', (t) => {
+  const found = all.filter((c) => DOUBLE_TS_CASES.has(c.name))
+  t.is(found.length, DOUBLE_TS_CASES.size)
+  for (const c of found) {
+    const got = analyzeBaseline(read(c.ndjson), c.options as any)
+    t.true(mismatches(got, expected(c), c.name).some((m) => m.includes(' trend') && m.includes(' s: ')), c.name)
+  }
+})
+
+for (const c of all.filter((c) => !otherMethod(c) && !DOUBLE_TS_CASES.has(c.name))) {
   test(`baseline ${c.name}: NDJSON matches the references`, (t) => {
     const got = analyzeBaseline(read(c.ndjson), c.options as any)
     t.deepEqual(compared(c.name, mismatches(got, expected(c), `${c.name}.ndjson`)), [])

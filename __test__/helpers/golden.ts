@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { referenceOptions } from '../../bench/baseline/index.js'
 import type { AnalyzeOptions } from '../../index.js'
 import { CATEGORIES } from '../../src/conclusions.js'
+import { parseExactTs } from '../../src/exact-ts.js'
 
 export const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden')
 
@@ -29,7 +30,8 @@ export function read(file: string): Buffer {
 }
 
 export function expected(c: GoldenCase): Record<string, any> {
-  return JSON.parse(readFileSync(join(GOLDEN, c.expected), 'utf8'))
+  // Exact: integer timestamps beyond 2^53 (epoch ns) are bigints, as the engine's results carry them.
+  return parseExactTs(readFileSync(join(GOLDEN, c.expected), 'utf8'))
 }
 
 export type Rule = 'exact' | { rel: number } | { abs: number }

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 
 import { CATEGORIES, type Category } from '../conclusions.js'
+import { stringifyExactTs } from '../exact-ts.js'
 import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
 import { analyzeStream } from '../stream.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, UsageError } from './args.js'
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     result[category].push(fields)
   }
   const stats = { ...next.value, totalMs: performance.now() - started }
-  process.stdout.write(JSON.stringify({ ...result, stats }, null, values.pretty ? 2 : undefined) + '\n')
+  process.stdout.write(stringifyExactTs({ ...result, stats }, values.pretty ? 2 : undefined) + '\n')
   return 0
 }
 

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::anomaly::segmented::hampel_within_segments;
 use crate::anomaly::{hampel, Anomaly};
-use crate::batch::{Batch, Series};
+use crate::batch::{Batch, Series, Ts};
 use crate::changepoint::{detect, level_shift, ChangePoint};
 use crate::columns::{self, SeriesColumns};
 use crate::error::Error;
@@ -39,9 +39,9 @@ pub const SKIPPED_NAMES: usize = 20;
 pub struct SeriesConclusions {
     pub summary: Option<Summary>,
     /// `(ts, anomaly)`: the ts of the point at `anomaly.index` among non-missing values.
-    pub anomalies: Vec<(f64, Anomaly)>,
+    pub anomalies: Vec<(Ts, Anomaly)>,
     /// `(ts, change point)`.
-    pub changepoints: Vec<(f64, ChangePoint)>,
+    pub changepoints: Vec<(Ts, ChangePoint)>,
     pub trend: Option<Trend>,
     /// With `trend.method: withinSegments`: whether the level shifts explain what
     /// `original_test` would call a trend (`None` with the other methods).
@@ -215,18 +215,18 @@ fn analyze_on_current_pool(
     Ok(Analysis { ids, conclusions, stats, options: options.clone() })
 }
 
-/// The series' non-missing values and their timestamps (borrowed when nothing is missing).
-fn present(s: &Series) -> (Cow<'_, [f64]>, Cow<'_, [f64]>) {
+/// The series' non-missing values (borrowed when nothing is missing) and, when some are
+/// missing, their positions in the series.
+fn present(s: &Series) -> (Cow<'_, [f64]>, Option<Vec<usize>>) {
     if s.values.iter().all(|v| !v.is_nan()) {
-        return (Cow::Borrowed(&s.values), Cow::Borrowed(&s.ts));
+        return (Cow::Borrowed(&s.values), None);
     }
-    let (ts, xs): (Vec<f64>, Vec<f64>) =
-        s.ts.iter().zip(&s.values).filter(|(_, v)| !v.is_nan()).map(|(t, v)| (*t, *v)).unzip();
-    (Cow::Owned(xs), Cow::Owned(ts))
+    let positions = present_positions(&s.values);
+    (Cow::Owned(positions.iter().map(|&i| s.values[i]).collect()), Some(positions))
 }
 
 /// Conclusions of one kind with the timestamp of the point they name.
-type Stamped<T> = Vec<(f64, T)>;
+type Stamped<T> = Vec<(Ts, T)>;
 
 /// The positions in the series of its non-missing values.
 fn present_positions(values: &[f64]) -> Vec<usize> {
@@ -253,7 +253,9 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     if !want_an && !want_cp && !need_fit {
         return Ok(Chain::default());
     }
-    let (xs, ts) = present(s);
+    let (xs, present_at) = present(s);
+    // The timestamp of the `k`th non-missing value.
+    let ts = |k: usize| s.ts.at(present_at.as_ref().map_or(k, |p| p[k]));
     let cp = o.changepoint;
     let an = o.anomaly;
     let plain = if want_an || ((want_cp || need_fit) && cp.clean) {
@@ -271,7 +273,11 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         Cow::Borrowed(&xs[..])
     };
-    let positions = if need_fit { present_positions(&s.values) } else { Vec::new() };
+    let positions = match (&present_at, need_fit) {
+        (_, false) => Vec::new(),
+        (Some(p), true) => p.clone(),
+        (None, true) => (0..s.values.len()).collect(),
+    };
     let fit = if need_fit {
         CpuTime::timed(&cpu.changepoint, || {
             let p: Vec<f64> = positions.iter().map(|&i| i as f64).collect();
@@ -288,7 +294,7 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         CpuTime::timed(&cpu.changepoint, || detect(&signal, cp.min_size, cp.jump, cp.penalty))
     };
-    let changepoints = changepoints.into_iter().map(|c| (ts[c.index], c)).collect();
+    let changepoints = changepoints.into_iter().map(|c| (ts(c.index), c)).collect();
     let anomalies = if !want_an {
         Vec::new()
     } else if an.method == AnomalyMethod::SegmentedHampel {
@@ -301,7 +307,7 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         plain
     };
-    let anomalies = anomalies.into_iter().map(|a| (ts[a.index], a)).collect();
+    let anomalies = anomalies.into_iter().map(|a| (ts(a.index), a)).collect();
     check(cancel)?;
     let trend = if want_segmented_trend {
         CpuTime::timed(&cpu.trend, || within_segments(&s.values, &positions, fit.as_ref(), o.trend.alpha))

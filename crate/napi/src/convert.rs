@@ -198,7 +198,12 @@ pub struct SummaryConclusion {
     pub p90: Option<f64>,
     pub p95: Option<f64>,
     pub p99: Option<f64>,
+    /// The first point's `ts` (missing or not): a `number`, or a `bigint` for an integer
+    /// beyond ±(2^53 − 1) (e.g. epoch nanoseconds), exact.
+    #[napi(ts_type = "number | bigint")]
     pub first_ts: Option<f64>,
+    /// The last point's `ts`, as `firstTs`.
+    #[napi(ts_type = "number | bigint")]
     pub last_ts: Option<f64>,
 }
 
@@ -208,6 +213,8 @@ pub struct AnomalyConclusion {
     pub series: String,
     /// Position among the series' non-missing values.
     pub index: u32,
+    /// The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact.
+    #[napi(ts_type = "number | bigint")]
     pub ts: f64,
     pub value: f64,
     pub median: f64,
@@ -226,6 +233,8 @@ pub struct ChangepointConclusion {
     pub series: String,
     /// Position among the series' non-missing values.
     pub index: u32,
+    /// The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact.
+    #[napi(ts_type = "number | bigint")]
     pub ts: f64,
     /// Plain means of the segments before and after.
     pub mean_before: f64,

@@ -12,6 +12,11 @@
 //!
 //! A number that is not finite (reachable only with extreme inputs) is
 //! `null`, as in the Kafka messages and the CLI's JSON.
+//!
+//! A timestamp held as an integer beyond ±(2^53 − 1) (e.g. epoch nanoseconds), which a JS
+//! `number` would round, reaches JS as a `BigInt`: the engine writes it as a string of its digits
+//! ([`WideTs::Quoted`](conclude_engine::output::WideTs)) and [`Wide`] replaces that string with
+//! the `BigInt` after parsing. Every other timestamp is a `number`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -22,7 +27,7 @@ use std::sync::Arc;
 
 use conclude_engine::engine::{panic_message, Analysis};
 use conclude_engine::options::Category;
-use conclude_engine::output::{for_each, write_conclusion};
+use conclude_engine::output::{for_each, wide_ts, write_conclusion, Conclusion, WideTs};
 use conclude_engine::Error as EngineError;
 use napi::bindgen_prelude::*;
 use napi::{JsDeferred, JsString, JsValue};
@@ -41,11 +46,56 @@ pub fn json_parse<'env>(env: &'env Env, text: &[u8]) -> Result<Unknown<'env>> {
     parse.call(env.create_string(text)?)
 }
 
+/// The wide integer timestamps of parsed conclusions: `(conclusion index, field, value)`.
+#[derive(Default)]
+pub struct Wide(Vec<(usize, &'static str, i64)>);
+
+impl Wide {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Notes the wide timestamps of the conclusion at `index`.
+    pub fn note(&mut self, index: usize, c: &Conclusion<'_>) {
+        self.0.extend(wide_ts(c).map(|(field, t)| (index, field, t)));
+    }
+
+    /// Replaces the strings the engine wrote for them with `BigInt`s, in `parsed` (the array of
+    /// the conclusions, as `JSON.parse` made it).
+    pub fn apply(&self, parsed: &Array) -> Result<()> {
+        for &(index, field, t) in &self.0 {
+            let mut conclusion: Object =
+                parsed.get(index as u32)?.ok_or_else(|| Error::from_reason("no conclusion"))?;
+            conclusion.set(field, BigInt::from(t))?;
+        }
+        Ok(())
+    }
+}
+
+/// The wide timestamps of each category's conclusions, in [`Category::ALL`] order.
+pub fn wide_by_category(a: &Analysis) -> Vec<Wide> {
+    Category::ALL
+        .into_iter()
+        .map(|c| {
+            let mut wide = Wide::default();
+            if a.options.wants(c) {
+                let mut index = 0;
+                for_each(a, c, |_, conclusion| {
+                    wide.note(index, &conclusion);
+                    index += 1;
+                });
+            }
+            wide
+        })
+        .collect()
+}
+
 /// Up to [`CHUNK`] conclusions of one category, as a JSON array.
 struct Chunk {
     category: usize,
     count: usize,
     json: Vec<u8>,
+    wide: Wide,
 }
 
 /// The result serialized on the pool, ready to be handed over.
@@ -63,11 +113,13 @@ pub fn prepare(a: Analysis) -> Prepared {
         }
         let mut current: Option<Chunk> = None;
         for_each(&a, c, |series, conclusion| {
-            let chunk = current.get_or_insert_with(|| Chunk { category, count: 0, json: vec![b'['] });
+            let chunk =
+                current.get_or_insert_with(|| Chunk { category, count: 0, json: vec![b'['], wide: Wide::default() });
             if chunk.count > 0 {
                 chunk.json.push(b',');
             }
-            write_conclusion(&mut chunk.json, series, conclusion, None);
+            write_conclusion(&mut chunk.json, series, conclusion, None, WideTs::Quoted);
+            chunk.wide.note(chunk.count, &conclusion);
             chunk.count += 1;
             if chunk.count == CHUNK {
                 let mut full = current.take().expect("a chunk is open");
@@ -83,7 +135,7 @@ pub fn prepare(a: Analysis) -> Prepared {
     Prepared { chunks, stats: Some(AnalysisStats::from(&a.stats)) }
 }
 
-const KEYS: [&str; 4] = ["summary", "anomaly", "changepoint", "trend"];
+pub const KEYS: [&str; 4] = ["summary", "anomaly", "changepoint", "trend"];
 
 impl Prepared {
     /// Parses chunks totalling at most `budget` conclusions (at least one chunk)
@@ -97,6 +149,7 @@ impl Prepared {
             let chunk = self.chunks.pop_front().expect("front exists");
             used += chunk.count;
             let parsed = Array::from_unknown(json_parse(env, &chunk.json)?)?;
+            chunk.wide.apply(&parsed)?;
             let mut target: Array = result.get_named_property(KEYS[chunk.category])?;
             for i in 0..parsed.len() {
                 target.insert(parsed.get::<Unknown>(i)?)?;

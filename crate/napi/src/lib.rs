@@ -83,8 +83,18 @@ fn sync_result<'env>(
     analysis: impl FnOnce(&AtomicBool) -> std::result::Result<Analysis, EngineError>,
 ) -> Result<Unknown<'env>> {
     let never = AtomicBool::new(false);
-    let json = guarded(|| analysis(&never).map(|a| output::analysis_json(&a))).map_err(|e| js_error(env, e))?;
-    deliver::json_parse(env, &json)
+    let (json, wide) = guarded(|| {
+        analysis(&never).map(|a| (output::analysis_json(&a, output::WideTs::Quoted), deliver::wide_by_category(&a)))
+    })
+    .map_err(|e| js_error(env, e))?;
+    let result = deliver::json_parse(env, &json)?;
+    if wide.iter().any(|w| !w.is_empty()) {
+        let object = Object::from_unknown(result)?;
+        for (key, w) in deliver::KEYS.iter().zip(&wide) {
+            w.apply(&object.get_named_property::<Array>(key)?)?;
+        }
+    }
+    Ok(result)
 }
 
 /// The result of an async analysis as JS objects, a chunk per event-loop turn.
@@ -153,8 +163,8 @@ pub fn analyze_columns<'env>(
 pub struct SeriesColumns {
     /// The series id (non-empty).
     pub id: String,
-    /// Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
-    /// (today converted to the nearest double, as NDJSON integers are).
+    /// Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds, held
+    /// exactly as NDJSON integers are (results carry one beyond ±(2^53 − 1) as a `bigint`).
     #[napi(ts_type = "Float64Array | BigInt64Array | number[]")]
     pub ts: Vec<f64>,
     /// Values; `NaN` (or `null` in an array) is a missing value.

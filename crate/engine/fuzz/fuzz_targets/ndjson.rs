@@ -8,6 +8,7 @@
 
 use conclude_engine::options::{BadLinePolicy, Format};
 use conclude_engine::parse::{iso8601, parse, MAX_SERIES_BYTES};
+use conclude_engine::batch::{Timestamps, Ts};
 use conclude_engine::{Batch, Series};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -15,7 +16,7 @@ use serde_json::Value;
 enum Line {
     Blank,
     Bad,
-    Point(String, f64, f64),
+    Point(String, Ts, f64),
     /// serde_json is stricter than JSON here.
     Unjudged,
 }
@@ -38,8 +39,9 @@ fn reference_line(line: &[u8]) -> Line {
     };
     let number = |v: &Value| v.as_f64().filter(|x| x.is_finite());
     let ts = match map.get("ts") {
-        Some(Value::String(s)) => iso8601::to_epoch_ms(s.as_bytes()).ok(),
-        Some(v @ Value::Number(_)) => number(v),
+        Some(Value::String(s)) => iso8601::to_epoch_ms(s.as_bytes()).ok().map(Ts::of_f64),
+        // An integer literal within i64 is exact; serde_json reads `-0` as the double -0.0.
+        Some(v @ Value::Number(_)) => v.as_i64().map(Ts::Int).or_else(|| number(v).map(Ts::of_f64)),
         _ => None,
     };
     let value = match map.get("value") {
@@ -80,6 +82,7 @@ fn from_slice_like_json_parse(line: &[u8]) -> serde_json::Result<Value> {
 /// The batch of the whole input, or `None` when a line is unjudged.
 fn reference(input: &[u8]) -> Option<Batch> {
     let mut batch = Batch::default();
+    let mut points: Vec<Vec<(Ts, f64)>> = Vec::new();
     for (k, line) in input.split(|&b| b == b'\n').enumerate() {
         match reference_line(line) {
             Line::Blank => {}
@@ -95,21 +98,19 @@ fn reference(input: &[u8]) -> Option<Batch> {
                 let s = match batch.series.iter().position(|s| s.id == id) {
                     Some(p) => p,
                     None => {
-                        batch.series.push(Series { id, ts: vec![], values: vec![] });
+                        batch.series.push(Series { id, ts: Timestamps::default(), values: vec![] });
+                        points.push(Vec::new());
                         batch.series.len() - 1
                     }
                 };
-                batch.series[s].ts.push(ts);
-                batch.series[s].values.push(value);
+                points[s].push((ts, value));
             }
         }
     }
-    for s in &mut batch.series {
-        let mut pairs: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
-        // Stable, and -0.0 == 0.0 as in the engine's rule (equal timestamps keep input order):
-        // not `total_cmp`, which puts -0.0 first (found by the fuzzer). ts are finite.
-        pairs.sort_by(|a, b| a.0.partial_cmp(&b.0).expect("finite ts"));
-        (s.ts, s.values) = pairs.into_iter().unzip();
+    for (s, mut pairs) in batch.series.iter_mut().zip(points) {
+        pairs.sort_by(|a, b| a.0.cmp_exact(b.0)); // stable, on the exact values
+        let (ts, values) = pairs.into_iter().unzip();
+        (s.ts, s.values) = (Timestamps::Mixed(ts), values);
     }
     Some(batch)
 }
