@@ -7,7 +7,6 @@
 // Elsewhere (macOS, Windows, arm64 hosts) it is a plain host build.
 // `CONCLUDE_BUILD_HOST=1` forces the host build; extra arguments go to `napi build`.
 import { spawnSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
@@ -37,6 +36,5 @@ if (process.arch === 'x64' && glibcHost && !process.env.CONCLUDE_BUILD_HOST && c
   napi.push('--use-napi-cross', '--target', 'x86_64-unknown-linux-gnu')
 }
 run('npx', [...napi, ...process.argv.slice(2)])
-// dist/ is rebuilt from scratch: a module moved or deleted in src/ must not live on in the package.
-rmSync('dist', { recursive: true, force: true })
-run('npx', ['tsc', '-p', 'tsconfig.json'])
+// The TypeScript through build:ts, the one place that empties dist/ first.
+run('npm', ['run', 'build:ts'])
