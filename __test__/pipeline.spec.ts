@@ -356,6 +356,8 @@ test('SIGTERM after the last unit was delivered: a success, exit 0, and the summ
       if (signalled || !/draining slowly/.test(stderr)) return
       signalled = true
       process.kill(pid, 'SIGTERM')
+      // The worker's drain waits for this: the signal is on its way before anything can exit.
+      writeFileSync(slowDrain, '')
     },
   })
   t.true(signalled)
