@@ -115,7 +115,8 @@ export interface AnomalyConclusion {
   series: string
   /** Position among the series' non-missing values. */
   index: number
-  ts: number
+  /** The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact. */
+  ts: number | bigint
   value: number
   median: number
   mad: number
@@ -144,7 +145,8 @@ export interface ChangepointConclusion {
   series: string
   /** Position among the series' non-missing values. */
   index: number
-  ts: number
+  /** The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact. */
+  ts: number | bigint
   /** Plain means of the segments before and after. */
   meanBefore: number
   meanAfter: number
@@ -221,8 +223,8 @@ export interface SeriesColumns {
   /** The series id (non-empty). */
   id: string
   /**
-   * Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
-   * (today converted to the nearest double, as NDJSON integers are).
+   * Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds, held
+   * exactly as NDJSON integers are (results carry one beyond ±(2^53 − 1) as a `bigint`).
    */
   ts: Float64Array | BigInt64Array | number[]
   /** Values; `NaN` (or `null` in an array) is a missing value. */
@@ -284,13 +286,19 @@ export interface SummaryConclusion {
   p90: number | null
   p95: number | null
   p99: number | null
-  firstTs: number | null
-  lastTs: number | null
+  /**
+   * The first point's `ts` (missing or not): a `number`, or a `bigint` for an integer
+   * beyond ±(2^53 − 1) (e.g. epoch nanoseconds), exact.
+   */
+  firstTs: number | bigint | null
+  /** The last point's `ts`, as `firstTs`. */
+  lastTs: number | bigint | null
 }
 
 /**
- * Mann-Kendall trend test and Sen's slope (`original`: pymannkendall.original_test; `withinSegments`:
- * the test within the level-shift segments, Sen's slope of the series with the level offsets removed).
+ * Mann-Kendall trend test and Sen's slope (`original` and the four modified tests: the
+ * pymannkendall test of that name; `withinSegments`: the test within the level-shift segments,
+ * Sen's slope of the series with the level offsets removed).
  */
 export interface TrendConclusion {
   series: string
@@ -303,9 +311,9 @@ export interface TrendConclusion {
   varS: number
   slope: number
   intercept: number
-  /** Non-missing values. */
+  /** Non-missing values (`preWhitening` / `trendFreePreWhitening` test the `n - 1` prewhitened ones). */
   n: number
-  method: 'withinSegments' | 'original'
+  method: 'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
   /** `withinSegments` only: `original_test` would call a trend what the level shifts explain. */
   levelShiftExplained?: boolean
 }
@@ -314,9 +322,17 @@ export interface TrendConclusion {
 export interface TrendOptions {
   /**
    * `withinSegments` (default): Mann-Kendall between points of the same level-shift segment,
-   * corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly.
+   * corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly. `hamedRao`,
+   * `yueWang`, `preWhitening`, `trendFreePreWhitening`: pymannkendall's modified tests for
+   * autocorrelated series (`hamed_rao_`, `yue_wang_`, `pre_whitening_`,
+   * `trend_free_pre_whitening_modification_test`) exactly.
    */
-  method?: 'withinSegments' | 'original'
+  method?: 'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'
   /** Significance level. Default 0.05. */
   alpha?: number
+  /**
+   * `hamedRao` / `yueWang` only: use the autocorrelations of lags `1..=lag` (0..=1000).
+   * Default (absent or null): all lags.
+   */
+  lag?: number
 }

@@ -13,10 +13,14 @@ try {
 
 // The API: binding.js's exports, written out (so that ESM's named imports find them), without
 // its test hook (`__panicForTest`, which __test__/errors.spec.ts takes from binding.js).
-// `analyze` and `analyzeColumns` finish here: see `settle`.
+// The analyses that return conclusions finish here: see `settle` and `settleNow`.
 exports.__napiBindingTarget = binding.__napiBindingTarget
-exports.analyzeNative = binding.analyzeNative
-exports.analyzeColumnsNative = binding.analyzeColumnsNative
+exports.analyzeNative = function analyzeNative(input, options) {
+  return settleNow(binding.analyzeNative(input, options))
+}
+exports.analyzeColumnsNative = function analyzeColumnsNative(series, options) {
+  return settleNow(binding.analyzeColumnsNative(series, options))
+}
 exports.analyzeToMessages = binding.analyzeToMessages
 exports.analyzeToMessagesNative = binding.analyzeToMessagesNative
 exports.spillInput = binding.spillInput
@@ -36,27 +40,58 @@ function signalOf(options) {
   return options !== null && typeof options === 'object' ? options.signal : undefined
 }
 
-// The engine serializes an async result on its pool as JSON arrays of conclusions (chunks,
-// crate/napi/src/deliver.rs). They are parsed here (V8's JSON.parse is several times faster
-// than building the objects through napi): up to `turn` conclusions at once, the rest one such
-// portion per event-loop turn, so that timers and I/O (the Kafka producer's) run between them.
-// A signal aborted meanwhile rejects with the engine's AbortError.
+// The engine serializes a result as JSON arrays of conclusions (chunks,
+// crate/napi/src/deliver.rs), on its pool for the async calls. They are parsed here (V8's
+// JSON.parse is several times faster than building the objects through napi). `settle` parses up
+// to `turn` conclusions at once, the rest one such portion per event-loop turn, so that timers and
+// I/O (the Kafka producer's) run between them; a signal aborted meanwhile rejects with the
+// engine's AbortError. `settleNow` (the sync calls, one chunk per category) parses all at once.
 async function settle(pending, signal) {
-  const { data, index, turn, stats } = await pending
-  const result = { summary: [], anomaly: [], changepoint: [], trend: [], stats }
+  const prepared = await pending
+  const result = emptyResult(prepared)
+  const { index, turn } = prepared
   let parsed = 0
-  for (let i = 0; i < index.length; i += 4) {
-    const conclusions = index[i + 3]
+  let wide = 0
+  for (let chunk = 0; chunk * 4 < index.length; chunk++) {
+    const conclusions = index[chunk * 4 + 3]
     if (parsed > 0 && parsed + conclusions > turn) {
       await new Promise((resume) => setImmediate(concludeDeliverChunk, resume))
       if (signal && signal.aborted) throw abortError()
       parsed = 0
     }
     parsed += conclusions
-    const target = result[CATEGORIES[index[i]]]
-    for (const c of JSON.parse(data.toString('utf8', index[i + 1], index[i + 2]))) target.push(c)
+    wide = parseChunk(prepared, chunk, wide, result)
   }
   return result
+}
+
+function settleNow(prepared) {
+  const result = emptyResult(prepared)
+  let wide = 0
+  for (let chunk = 0; chunk * 4 < prepared.index.length; chunk++) wide = parseChunk(prepared, chunk, wide, result)
+  return result
+}
+
+function emptyResult({ stats }) {
+  return { summary: [], anomaly: [], changepoint: [], trend: [], stats }
+}
+
+// Parses chunk `chunk` into its category's array of `result`. Its timestamps beyond 2^53, which
+// the engine wrote as strings of their digits, become bigints: they are `wide`'s entries from
+// `w` on ([chunk, conclusion in the chunk, field], in chunk order). Returns the next entry's.
+function parseChunk({ data, index, wide, fields }, chunk, w, result) {
+  const i = chunk * 4
+  const conclusions = JSON.parse(data.toString('utf8', index[i + 1], index[i + 2]))
+  for (; w < wide.length && wide[w] === chunk; w += 3) {
+    const c = conclusions[wide[w + 1]]
+    const field = fields[wide[w + 2]]
+    c[field] = BigInt(c[field])
+  }
+  const key = CATEGORIES[index[i]]
+  const target = result[key]
+  if (target.length === 0) result[key] = conclusions
+  else for (const c of conclusions) target.push(c)
+  return w
 }
 
 // Named: __test__/async.spec.ts counts the turns by it.

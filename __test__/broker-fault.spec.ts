@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
+import { CATEGORIES } from '../src/conclusions.js'
 import { kafkaSh, ROOT, topicCounts, uniquePrefix } from './helpers/kafka.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
@@ -58,7 +59,7 @@ test('broker killed and restarted mid-run: complete delivery, or a non-zero exit
   const code = await exited
   clearTimeout(outer)
   const report = JSON.parse(readFileSync(reportPath, 'utf8'))
-  const counts = await topicCounts(BROKER, ['summary', 'anomaly', 'changepoint', 'trend'].map((c) => prefix + c))
+  const counts = await topicCounts(BROKER, CATEGORIES.map((c) => prefix + c))
   const onTopics = Object.values(counts).reduce((a, b) => a + b, 0)
   t.log(`exit ${code}; ${report.units.delivered}/${report.units.total} units delivered; ${onTopics} conclusions on the topics for ${expected} expected, ${report.maybeDuplicated} reported as maybe sent more than once`)
   // stderr is a pipe here, not a terminal: progress lines all the same (the run outlasts their 5 s period).

@@ -14,15 +14,17 @@ import test, { type ExecutionContext } from 'ava'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 
 import { analyzeNative } from '../index.js'
+import { CATEGORIES } from '../src/conclusions.js'
 import { brokerTransactionConfigs, CLEANUP_INTERVAL, EOS_DEFAULTS, exactlyOnceProblem } from '../src/kafka/broker-config.js'
 import { DEFAULTS, generate } from '../src/gen/workload.js'
+import { faultEnv } from './helpers/faults.js'
 import { BROKER, ensureBroker, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
 // readAll below is read_committed: without the fix, kafkajs hands out records of a killed worker's
 // transaction that the broker aborted after other aborts (see src/kafka/read-committed.ts).
-import '../src/kafka/read-committed.js'
+import { installReadCommittedFix } from '../src/kafka/read-committed.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
-const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+installReadCommittedFix()
 const PARTITIONS = 12
 const dir = mkdtempSync(join(tmpdir(), 'conclude-group-'))
 const kafka = new Kafka({ clientId: 'conclude-group-test', brokers: BROKER.split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 } })
@@ -307,7 +309,7 @@ async function scenario(t: ExecutionContext, exactlyOnce: boolean) {
   t.deepEqual([...gotSet].sort(), [...new Set(want)].sort())
   const duplicates = got.length - gotSet.size
   if (process.env.CONCLUDE_TEST_LOG_DIR) {
-    // Keep both instances' stderr (with CONCLUDE_TRACE=1, every transaction step) for a post-mortem.
+    // Keep both instances' stderr (with NODE_DEBUG=conclude, every transaction step) for a post-mortem.
     const base = join(process.env.CONCLUDE_TEST_LOG_DIR, `${prefix}${duplicates ? 'DUP-' : ''}`)
     writeFileSync(`${base}A.log`, a.stderr)
     writeFileSync(`${base}B.log`, b.stderr)
@@ -407,13 +409,13 @@ test.serial('exactly once with a zombie: a member frozen between its membership 
   const common = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--threads', '1',
     '--session-timeout', String(SESSION), '--drain-timeout', '20000', '--exactly-once', '--transaction-timeout', String(TXN)]
   // A's worker stops itself (SIGSTOP), once armed, in the window the membership check cannot
-  // cover: after the check passed, before EndTxn (see freezeForTest in src/run/group-worker.ts).
+  // cover: after the check passed, before EndTxn (see CONCLUDE_TEST_FREEZE_FILE in __test__/helpers/faults.mjs).
   // CONCLUDE_TEST_ZOMBIE_FREEZE=after-commit freezes it right after EndTxn was answered instead.
   const freezeAt = process.env.CONCLUDE_TEST_ZOMBIE_FREEZE === 'after-commit' ? 'after-commit' : 'before-commit'
   const freezeFile = join(dir, `${prefix}freeze`)
-  const a = await startInstance('A', [...common, '--instance-id', 'za'], { CONCLUDE_TRACE: '1', CONCLUDE_TEST_FREEZE_FILE: freezeFile, CONCLUDE_TEST_FREEZE_AT: freezeAt })
+  const a = await startInstance('A', [...common, '--instance-id', 'za'], { NODE_DEBUG: 'conclude', ...faultEnv({ CONCLUDE_TEST_FREEZE_FILE: freezeFile, CONCLUDE_TEST_FREEZE_AT: freezeAt }) })
   instances.push(a)
-  const b = await startInstance('B', [...common, '--instance-id', 'zb'], { CONCLUDE_TRACE: '1' })
+  const b = await startInstance('B', [...common, '--instance-id', 'zb'], { NODE_DEBUG: 'conclude' })
   instances.push(b)
   await Promise.all([awaitReady(a, 60_000), awaitReady(b, 60_000)])
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
@@ -483,7 +485,7 @@ test.serial('exactly once with a zombie: a member frozen between its membership 
   }
   t.log(
     `zombie (${freezeAt}): ${want.length} conclusions expected, ${got.length} read (${duplicates} duplicate(s)); A froze at ${frozenBatch} ` +
-      `(${fromFrozen.length} conclusions, committed by pid ${fromFrozen[0]?.headers['conclude-pid']}); A on resuming: ${outcome?.replace(/^trace \S+ \d+ /, '')}`,
+      `(${fromFrozen.length} conclusions, committed by pid ${fromFrozen[0]?.headers['conclude-pid']}); A on resuming: ${outcome?.replace(/^CONCLUDE \d+: \S+ /, '')}`,
   )
 })
 
@@ -571,11 +573,31 @@ test.serial('brokers never reached (a refused port, a server that never answers)
   }
 })
 
-test.serial('workers that keep failing before they join: back-off restarts, then giving up with exit 1 and the report written', async (t) => {
-  // The broker answers, but the input topic does not exist: every worker fails its subscribe.
-  const prefix = uniquePrefix('giveup')
-  const r = await runToExit('giveup', ['--topic', `${prefix}missing`, '--group', `${prefix}g`, '--brokers', BROKER, '--workers', '1'], 60_000)
+test.serial('an input topic that does not exist: exit 1 at once, naming the topic and the subscribe, no worker started', async (t) => {
+  const prefix = uniquePrefix('notopic')
+  const topic = `${prefix}missing`
+  const r = await runToExit('notopic', ['--topic', topic, '--group', `${prefix}g`, '--brokers', BROKER, '--workers', '2'], 30_000)
   t.is(r.exit.code, 1, r.inst.stderr)
+  // Before: every worker failed its subscribe ("kafka connect ... failed"), restarted with back-off 5 times, ~10 s.
+  t.true(r.ms < 5_000, `exit after ${r.ms} ms`)
+  const said = `ERR_CONCLUDE_TOPIC_MISSING: kafka subscribe to topic "${topic}" on ${BROKER} failed: the topic does not exist`
+  t.true(r.inst.stderr.includes(said), r.inst.stderr)
+  t.false(r.report.ok)
+  t.true(r.report.error.startsWith(said), r.report.error)
+  t.is(r.report.workers.length, 0)
+  t.is(r.report.restarts, 0)
+})
+
+test.serial('workers that keep failing before they join: back-off restarts, then giving up with exit 1 and the report written', async (t) => {
+  // The broker answers and the topic exists, but every worker's subscribe fails (injected: ./helpers/faults.mjs).
+  const prefix = uniquePrefix('giveup')
+  const admin = kafka.admin()
+  await admin.connect()
+  t.teardown(() => Promise.race([admin.disconnect(), sleep(5_000)]))
+  await admin.createTopics({ topics: [{ topic: `${prefix}input`, numPartitions: 1 }], waitForLeaders: true })
+  const r = await runToExit('giveup', ['--topic', `${prefix}input`, '--group', `${prefix}g`, '--brokers', BROKER, '--workers', '1'], 60_000, faultEnv({ CONCLUDE_TEST_SUBSCRIBE_FAILS: '1' }))
+  t.is(r.exit.code, 1, r.inst.stderr)
+  t.regex(r.inst.stderr, /kafka subscribe to topic "[^"]+input" on .* failed: subscribe refused/)
   t.regex(r.inst.stderr, /restarting slot 0 in 500 ms \(1 of 5 failures/)
   t.regex(r.inst.stderr, /restarting slot 0 in 4000 ms \(4 of 5 failures/)
   t.regex(r.inst.stderr, /giving up: workers exited 5 time\(s\) in a row before joining the group; last: ERR_CONCLUDE_KAFKA/)
@@ -604,9 +626,9 @@ test.serial('at least once: a worker that dies between its send and its commit; 
   const exitFile = join(dir, `${prefix}exit`)
   writeFileSync(exitFile, '')
 
-  const inst = await startInstance('dup', ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--session-timeout', '6000'], {
+  const inst = await startInstance('dup', ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--session-timeout', '6000'], faultEnv({
     CONCLUDE_TEST_EXIT_FILE: exitFile,
-  })
+  }))
   t.teardown(() => killGroup(inst))
   await drained(admin, group, input, 90_000)
   inst.child.kill('SIGTERM')

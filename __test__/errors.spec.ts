@@ -97,9 +97,13 @@ test('invalid options are ERR_CONCLUDE_OPTIONS naming the option', (t) => {
     [{ trend: { alpha: 1.5 } }, /trend\.alpha/],
     [{ anomaly: { method: 'mad' } }, /anomaly\.method must be one of segmentedHampel, hampel, got "mad"/],
     [{ changepoint: { method: 'clinear' } }, /changepoint\.method must be one of levelShift, l2/],
-    [{ trend: { method: 'sen' } }, /trend\.method must be one of withinSegments, original/],
+    [{ trend: { method: 'sen' } }, /trend\.method must be one of withinSegments, original, hamedRao, yueWang, preWhitening, trendFreePreWhitening, got "sen"/],
     [{ threads: 0 }, /threads/],
     [{ format: 5 }, /format/],
+    [{ trend: { method: 'hamedRao', lag: 1001 } }, /trend\.lag must be an integer in 0\.\.=1000/],
+    [{ trend: { method: 'yueWang', lag: 1.5 } }, /trend\.lag/],
+    [{ trend: { method: 'preWhitening', lag: 1 } }, /trend\.lag applies to trend\.method 'hamedRao' or 'yueWang' only/],
+    [{ trend: { lag: 3 } }, /trend\.lag applies to trend\.method 'hamedRao' or 'yueWang' only, not "withinSegments"/],
   ]
   for (const [options, pattern] of cases) {
     const e = codeOf(() => analyzeNative(Buffer.from(good), options))

@@ -1,7 +1,8 @@
 // `conclude run` against the real local broker: what the workers publish is
 // exactly what analyzeNative gives, each worker through its own producer, and
 // every failure is reported, never swallowed, within a deadline.
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,11 +10,12 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
+import { CATEGORIES } from '../src/conclusions.js'
 import { cli as runCli, type Ran } from './helpers/cli.js'
+import { faultEnv } from './helpers/faults.js'
 import { BROKER, createTopics, ensureBroker, readTopics, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
-const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 const dir = mkdtempSync(join(tmpdir(), 'conclude-pipeline-'))
 
 /** Runs the CLI with an outer deadline: a hang fails the test instead of hanging it. */
@@ -135,7 +137,7 @@ test.serial('a worker dying after a partial send: the retried unit\'s resent mes
   const exitFile = join(dir, `${prefix}exit`)
   writeFileSync(exitFile, '')
   const ran = await cli(['run', ...files, '--workers', '2', '--brokers', BROKER, '--topic-prefix', prefix, '--unit-points', '28800'], 120_000, undefined, {
-    env: { CONCLUDE_TEST_EXIT_FILE: exitFile },
+    env: faultEnv({ CONCLUDE_TEST_EXIT_FILE: exitFile }),
   })
   t.is(ran.code, 0, ran.stderr)
   t.regex(ran.stderr, /exited \(code 9\) with [12] unit\(s\) in flight/)
@@ -322,17 +324,40 @@ test('the stdout sink: every conclusion once, whole lines, from several workers'
   t.deepEqual(publishedConclusions(records), expectedConclusions([file]))
 })
 
+test('SIGTERM while the input is still being read: no unit started, exit 143, the report says so', async (t) => {
+  const report = join(dir, 'reading-term.json')
+  // stdin stays open: the primary is still staging it when the signal comes.
+  const child = spawn(process.execPath, [CLI, 'run', '-', '--sink', 'stdout', '--workers', '1', '--report', report], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  child.stdin.write('{"series":"a","ts":1,"value":1}\n')
+  await new Promise((r) => setTimeout(r, 1_500))
+  child.kill('SIGTERM')
+  const [code, signal] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null, 'timeout']), 20_000))])) as [number | null, string | null]
+  child.kill('SIGKILL')
+  t.is(signal, null, stderr)
+  t.is(code, 143, stderr)
+  t.regex(stderr, /SIGTERM while reading the input: no unit started/)
+  const r = JSON.parse(readFileSync(report, 'utf8'))
+  t.false(r.ok)
+  t.is(r.interrupted, 'SIGTERM')
+  t.is(r.units.total, 0)
+  t.is(r.workers.length, 0)
+})
+
 test('SIGTERM after the last unit was delivered: a success, exit 0, and the summary says so', async (t) => {
   const file = gen('late-term.ndjson', 6, 300, 17)
   const slowDrain = join(dir, 'slow-drain')
   writeFileSync(slowDrain, '')
   let signalled = false
   const ran = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', join(dir, 'late-term-out')], 60_000, undefined, {
-    env: { CONCLUDE_TEST_SLOW_DRAIN_FILE: slowDrain },
+    env: faultEnv({ CONCLUDE_TEST_SLOW_DRAIN_FILE: slowDrain }),
     onStderr: (stderr, pid) => {
       if (signalled || !/draining slowly/.test(stderr)) return
       signalled = true
       process.kill(pid, 'SIGTERM')
+      // The worker's drain waits for this: the signal is on its way before anything can exit.
+      writeFileSync(slowDrain, '')
     },
   })
   t.true(signalled)

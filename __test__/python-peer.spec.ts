@@ -1,4 +1,4 @@
-// The Python reference peer (bench/peers/python.ts + python_peer.py): it skips
+// The Python reference peer (bench/peers/python.ts + scripts/fixtures/python_peer.py): it skips
 // with a reason when no suitable Python is there, stops at its time budget, and
 // where a Python with the reference stack is found (CONCLUDE_PYTHON, .venv,
 // python3) it finds as many conclusions as the golden fixtures hold.

@@ -277,7 +277,7 @@ test('a perfect analysis scores 1 everywhere on every quality workload, and a fa
     const q = assess(w.spec, w.truth, best)
     t.like(q, { anomaly: { precision: 1, recall: 1 }, levelShift: { precision: 1, recall: 1 }, trend: { precision: 1, recall: 1, agreement: 1 } }, name)
     t.true(q.anomaly.tp > 0 && q.levelShift.tp > 0 && q.trend.tp > 0, name)
-    const extra = { ...best, changepoint: [...best.changepoint, { ...best.changepoint[0]!, ts: best.changepoint[0]!.ts + 6 * w.spec.interval }] }
+    const extra = { ...best, changepoint: [...best.changepoint, { ...best.changepoint[0]!, ts: Number(best.changepoint[0]!.ts) + 6 * w.spec.interval }] }
     const worse = assess(w.spec, w.truth, extra)
     t.is(worse.levelShift.fp, 1, name)
     t.is(worse.levelShift.recall, 1, name)

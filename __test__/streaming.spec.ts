@@ -12,10 +12,10 @@ import { Readable } from 'node:stream'
 import test from 'ava'
 
 import { analyzeNative } from '../index.js'
+import { CATEGORIES } from '../src/conclusions.js'
 import { analyzeStream } from '../src/stream.js'
 import { cli as runCli, type Ran } from './helpers/cli.js'
 
-const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
 const dir = mkdtempSync(join(tmpdir(), 'conclude-streaming-'))
 
 /**

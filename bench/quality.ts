@@ -14,6 +14,7 @@ const { values: v } = parseArgs({
     set: { type: 'string' },
     series: { type: 'string' },
     seed: { type: 'string' },
+    shifts: { type: 'string' },
     confusion: { type: 'boolean', default: false },
     examples: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -31,6 +32,8 @@ if (v.help) {
                    (--options and --set together: the sets, then the options)
   --series N       series per workload instead of the preset's (300; fleet 1,000)
   --seed S         another seed for the workloads
+  --shifts N       level shifts per series instead of the preset's (0: none, to see a trend
+                   test on autocorrelation alone)
   --confusion      also print the trend confusion matrix of each row
   --examples K     also print the first K false and missed conclusions of each kind per row
                    (series, point, distance to the nearest shift, injected trend)
@@ -63,7 +66,7 @@ if (v.options !== undefined) {
   sets.push({ name: 'options', options })
 }
 if (!sets.length) sets.push(optionSet('default'))
-const overrides: { series?: number; seed?: number } = {}
+const overrides: { series?: number; seed?: number; shifts?: number } = {}
 if (v.series !== undefined) {
   overrides.series = Number(v.series)
   if (!Number.isInteger(overrides.series) || overrides.series < 1) fail(`--series must be an integer >= 1, got '${v.series}'`)
@@ -71,6 +74,11 @@ if (v.series !== undefined) {
 if (v.seed !== undefined) {
   overrides.seed = Number(v.seed)
   if (!Number.isInteger(overrides.seed) || overrides.seed < 0 || overrides.seed >= 2 ** 32) fail(`--seed must be an integer in 0..2^32-1, got '${v.seed}'`)
+}
+
+if (v.shifts !== undefined) {
+  overrides.shifts = Number(v.shifts)
+  if (!Number.isInteger(overrides.shifts) || overrides.shifts < 0 || overrides.shifts > 100) fail(`--shifts must be an integer in 0..100, got '${v.shifts}'`)
 }
 
 const examples = v.examples === undefined ? 0 : Number(v.examples)

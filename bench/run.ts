@@ -6,9 +6,11 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { boundary } from './sections/boundary.js'
-import { ANALYSES, compare, type CompareRow } from './sections/compare.js'
+import { ANALYSES, type CompareRow } from './lib/comparison.js'
+import { compare } from './sections/compare.js'
 import { eventLoop } from './sections/eventloop.js'
 import { groupSteadyState, type GroupSteadyState } from './sections/group.js'
+import { pipelineMarkdown, pipelineSection, type PipelineSection } from './sections/pipeline.js'
 import { peakRss, pipeline, threads, type MemoryRow, type PipelineRow } from './sections/processes.js'
 import { quality, qualityTable, QUICK_SERIES } from './sections/quality.js'
 import { OPTION_SETS } from './lib/quality-options.js'
@@ -23,6 +25,7 @@ const { values: v } = parseArgs({
     out: { type: 'string' },
     budget: { type: 'string' },
     'no-broker': { type: 'boolean', default: false },
+    'no-big': { type: 'boolean', default: false },
     'no-python': { type: 'boolean' },
     python: { type: 'boolean' },
     'python-all': { type: 'boolean', default: false },
@@ -37,6 +40,7 @@ if (v.help) {
                 (default bench/results, or bench/results/tmp with --quick)
   --budget MS   time a slow peer may spend before its total is estimated (default 6000, quick 300)
   --no-broker   skip the conclusions/s measurement against the local Kafka broker
+  --no-big      skip the pipeline section's 10 GB input (generated in the OS temp folder, deleted after)
   --no-python   skip the Python references even when a Python with them is present
   --python      run them in --quick mode too (off there: each Python start costs seconds)
   --python-all  run them on every workload, not only fleet (minutes more)`)
@@ -118,6 +122,17 @@ else {
   }
 }
 
+section(`pipeline: the engine alone, conclude run (file and Kafka sinks), the kafkajs ceiling (fleet x${quick ? ' 0.1' : '10'}${quick || v['no-big'] ? '' : ', then 10 GB'})`)
+let pipe: PipelineSection
+{
+  const b = v['no-broker'] ? { available: false, why: '--no-broker', stop: () => {} } : broker()
+  try {
+    pipe = await pipelineSection({ quick, brokers: b.available ? '127.0.0.1:9092' : undefined, noBroker: b.why, big: !v['no-big'], log })
+  } finally {
+    b.stop()
+  }
+}
+
 for (const r of brokerRows) log(`  ${r.workers} worker(s) x ${r.threads}: ${r.conclusionsPerSecond ? `${r.conclusionsPerSecond.toFixed(0)} conclusions/s (${r.conclusions} in ${fmtMs(r.ms)})` : `skipped: ${r.skipped}`}`)
 
 // ---- the targets of issue 5 ----
@@ -135,7 +150,9 @@ const targets = [
   { target: '2 threads vs 1 (fleet, all four)', goal: '>= 1.7x', value: t1 / t2, met: t1 / t2 >= 1.7, show: `${(t1 / t2).toFixed(2)}x` },
 ]
 
-const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, quality: qualitySection, group, targets, seconds: (performance.now() - started) / 1000 }
+for (const t of pipe.targets) targets.push({ target: t.target, goal: t.goal, value: undefined, met: t.met ?? false, show: t.met === undefined ? `${t.show} (not measured)` : t.show })
+
+const results = { env, quick, peerBudgetMs, workloads: Object.values(workloads).map((w) => ({ name: w.name, series: w.spec.series, points: w.spec.points, bytes: w.data.length, seed: w.spec.seed })), memory, threads: threadRows, compare: compareRows, boundary: bound, eventLoop: loop, pipeline: pipelineRows, broker: brokerRows, quality: qualitySection, group, pipelineSection: pipe, targets, seconds: (performance.now() - started) / 1000 }
 writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
 writeFileSync(join(out, 'fleet.svg'), compareSvg(compareRows, 'fleet', `fleet (${describe(workloads.fleet)}): time per implementation, parse included`) + '\n')
 
@@ -168,6 +185,7 @@ const md = [
         ],
       )}`
     : `### Group mode steady state\n\nskipped: ${group.skipped}`,
+  `### Pipeline (issue 11): conclude run against the engine alone and the kafkajs ceiling\n\n${pipelineMarkdown(pipe)}`,
   `### Event-loop delay while analysing fleet (worst p99 of ${quick ? 1 : 3} runs)\n\n${table(['call', 'p99', 'max', 'job'], loop.map((r) => [`\`${r.call}\``, `${r.p99.toFixed(2)} ms`, `${r.max.toFixed(1)} ms`, fmtMs(r.jobMs)]))}`,
   `### Quality against ground truth (precision / recall / F1 per category)\n\nThe generator's injected spikes, level shifts (matched within ±5 points, one to one) and trend labels; rules in [docs/quality.md](../../docs/quality.md). Option sets (\`bench/lib/quality-options.ts\`): ${OPTION_SETS.map((o) => `**${o.name}**: ${o.why}`).join('; ')}.${qualitySection.labelledSkipped ? ` Labelled public data skipped: ${qualitySection.labelledSkipped}.` : ''}\n\n${qualityTable(qualitySection.rows)}`,
   `### Peak memory (RSS of a fresh process)\n\n${table(['workload', 'what', 'peak RSS'], memory.map((m) => [m.workload, m.what, m.peakRssMB ? `${m.peakRssMB.toFixed(0)} MB` : `skipped: ${m.skipped}`]))}`,

@@ -36,4 +36,5 @@ if (process.arch === 'x64' && glibcHost && !process.env.CONCLUDE_BUILD_HOST && c
   napi.push('--use-napi-cross', '--target', 'x86_64-unknown-linux-gnu')
 }
 run('npx', [...napi, ...process.argv.slice(2)])
-run('npx', ['tsc', '-p', 'tsconfig.json'])
+// The TypeScript through build:ts, the one place that empties dist/ first.
+run('npm', ['run', 'build:ts'])

@@ -31,9 +31,15 @@ function sh(cmd, args, options = {}) {
 let startedBroker = false
 try {
   if (!process.env.CONCLUDE_BROKERS) {
-    step('starting a local Apache Kafka broker (KRaft, from Maven Central jars)')
-    sh('bash', [kafkaSh, 'start'], { timeout: 300_000 })
-    startedBroker = true
+    // A broker that was already running (another checkout's, a developer's) is used and left
+    // running: the demo stops only what it started.
+    const running = spawnSync('bash', [kafkaSh, 'status'], { cwd: root, stdio: 'ignore', timeout: 30_000 }).status === 0
+    if (running) step('using the local Kafka broker that is already running (scripts/kafka.sh status)')
+    else {
+      step('starting a local Apache Kafka broker (KRaft, from Maven Central jars)')
+      sh('bash', [kafkaSh, 'start'], { timeout: 300_000 })
+      startedBroker = true
+    }
   }
 
   step('generating a workload: 3 files x 100 series x 1,440 points (a day of minute data)')

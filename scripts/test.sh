@@ -9,9 +9,9 @@ if ! ls conclude.*.node >/dev/null 2>&1 && [ -z "${NAPI_RS_NATIVE_LIBRARY_PATH:-
   exit 1
 fi
 
-echo "== Python references for the peer tests (.venv: numpy, scipy, pymannkendall, ruptures, pandas)"
+echo "== Python references for the peer tests (.venv from scripts/fixtures/requirements.txt)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/fixtures/requirements.txt
 
 echo "== cargo test (engine and binding)"
 cargo test --workspace --profile test-opt

@@ -8,7 +8,8 @@ import { errorText } from './error-text.js'
 import * as gen from './commands/gen.js'
 import * as run from './commands/run.js'
 
-const COMMANDS: Record<string, { main: (argv: string[]) => Promise<number>; HELP: string }> = { analyze, run, gen, bench }
+// `bench` needs the repository's bench/ and devDependencies: offered only in a clone, never by the published package.
+const COMMANDS: Record<string, { main: (argv: string[]) => Promise<number>; HELP: string }> = { analyze, run, gen, ...(bench.available() ? { bench } : {}) }
 
 const HELP = `conclude ${engineVersion()}: metric batches in, conclusions out
 
@@ -18,8 +19,7 @@ Commands:
   run <files...|->     analyse in worker processes and publish to Kafka (or files, stdout)
   analyze <file|->     analyse one batch in this process, print the result as JSON
   gen                  write a seeded synthetic workload
-  bench                the benchmark suite (from a clone of the repository)
-
+${bench.available() ? '  bench                the benchmark suite (this is a clone of the repository; an installed package has no bench)\n' : ''}
 'conclude <command> --help' shows a command's options. 'conclude --version' the version.
 `
 

@@ -40,21 +40,3 @@ export async function withDeadline<T>(
     clearTimeout(timer)
   }
 }
-
-/** Resolves after `ms` (unref'd), or rejects when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(done, ms)
-    timer.unref()
-    function done() {
-      signal?.removeEventListener('abort', abort)
-      resolve()
-    }
-    function abort() {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    signal?.addEventListener('abort', abort, { once: true })
-  })
-}

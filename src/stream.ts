@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream'
 
 import { analyzeSpill, spillInput, type AnalyzeOptions, type AnomalyConclusion, type ChangepointConclusion, type SummaryConclusion, type TrendConclusion } from '../index.js'
+import { parseExactTs } from './exact-ts.js'
 import { budget, DEFAULT_MEMORY_BYTES } from './run/input/budget.js'
 import { stage, unitsOf } from './run/input/spill-plan.js'
 import { TempDir } from './run/input/temp-dir.js'
@@ -68,7 +69,8 @@ export async function* analyzeStream(
       next = k + 1 < units.length ? analyse(k + 1) : undefined
       next?.catch(() => {}) // handled when awaited; not an unhandled rejection if the consumer stops first
       for (let i = 0; i < m.index.length; i += 5) {
-        const { batch, version, ...conclusion } = JSON.parse(m.data.toString('utf8', m.index[i + 3], m.index[i + 4]))
+        // Exact: an integer ts beyond 2^53 (epoch ns) is a bigint, as in analyzeNative's results.
+        const { batch, version, ...conclusion } = parseExactTs(m.data.toString('utf8', m.index[i + 3], m.index[i + 4]))
         yield conclusion as Conclusion
       }
     }

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 
 import { referenceOptions } from '../../bench/baseline/index.js'
 import type { AnalyzeOptions } from '../../index.js'
+import { CATEGORIES } from '../../src/conclusions.js'
+import { parseExactTs } from '../../src/exact-ts.js'
 
 export const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden')
 
@@ -28,7 +30,8 @@ export function read(file: string): Buffer {
 }
 
 export function expected(c: GoldenCase): Record<string, any> {
-  return JSON.parse(readFileSync(join(GOLDEN, c.expected), 'utf8'))
+  // Exact: integer timestamps beyond 2^53 (epoch ns) are bigints, as the engine's results carry them.
+  return parseExactTs(readFileSync(join(GOLDEN, c.expected), 'utf8'))
 }
 
 export type Rule = 'exact' | { rel: number } | { abs: number }
@@ -54,7 +57,7 @@ export const RULES: Record<string, Record<string, Rule>> = {
   },
 }
 
-export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
+export { CATEGORIES }
 
 /** The fields that say which method made a conclusion; the references do not write them. */
 export const METHOD_FIELDS = ['method', 'levelShiftExplained']

@@ -6,8 +6,10 @@ import { promisify } from 'node:util'
 
 import { Kafka, logLevel } from 'kafkajs'
 
+import { installReadCommittedFix } from '../../src/kafka/read-committed.js'
+
 // Readers here are read_committed: without this, kafkajs can hand out records of aborted transactions.
-import '../../src/kafka/read-committed.js'
+installReadCommittedFix()
 
 const run = promisify(execFile)
 export const ROOT = join(import.meta.dirname, '..', '..')

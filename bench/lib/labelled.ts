@@ -5,15 +5,15 @@
 // cpdbench/examples/ExampleDatasets.py (337 and 569). The wheel is fetched with pip (pinned by
 // hash, no dependencies) into .cache/labelled once; only the .npy files are read.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 
 import type { SeriesTruth, WorkloadSpec } from '../../src/gen/workload.js'
 import { DEFAULTS } from '../../src/gen/workload.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const REQUIREMENTS = join(ROOT, 'bench', 'labelled-requirements.txt')
-const WHEEL = 'cpdbench-1.0.0-py3-none-any.whl'
+/** Downloads the wheel (pinned by hash, scripts/fixtures/labelled-requirements.txt) and extracts the arrays. */
+const FETCH = join(ROOT, 'scripts', 'fixtures', 'fetch_labelled.py')
 
 /** The labelled series: file in the wheel, column, and cpdbench's labels (index of the first point after the change). */
 export const CPDBENCH_SERIES = [
@@ -80,16 +80,12 @@ export function cpdbenchWorkload(python: string, cache = join(ROOT, '.cache', 'l
   const files = CPDBENCH_SERIES.map((s) => join(dir, s.member))
   try {
     if (!files.every((f) => existsSync(f))) {
-      mkdirSync(cache, { recursive: true })
-      if (!readdirSync(cache).includes(WHEEL)) {
-        execFileSync(python, ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary', ':all:', '--require-hashes', '-r', REQUIREMENTS, '-d', cache], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 90_000 })
-      }
-      execFileSync(python, ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], sys.argv[3:])', join(cache, WHEEL), dir, ...CPDBENCH_SERIES.map((s) => s.member)], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 })
+      execFileSync(python, [FETCH, cache, dir, ...CPDBENCH_SERIES.map((s) => s.member)], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 })
     }
   } catch (e) {
     const err = e as Error & { stderr?: Buffer }
     const why = (err.stderr?.toString().trim().split('\n').pop() ?? '') || err.message
-    return `cpdbench 1.0.0 could not be fetched with ${python} -m pip download: ${why}`
+    return `cpdbench 1.0.0 could not be fetched with ${python} ${relative(ROOT, FETCH)}: ${why}`
   }
   return labelledWorkload(
     'cpdbench',

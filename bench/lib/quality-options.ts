@@ -23,6 +23,17 @@ export const OPTION_SETS: OptionSet[] = [
   { name: 'penalty-60', why: 'PELT with a fixed penalty of 60 (about 3x the default at unit noise, n = 1,440)', options: { changepoint: { penalty: 60 } } },
   { name: 'threshold-5', why: 'Hampel threshold 5 robust sigmas', options: { anomaly: { threshold: 5 } } },
   { name: 'alpha-0.01', why: 'Mann-Kendall at alpha 0.01', options: { trend: { alpha: 0.01 } } },
+  // pymannkendall's modified tests on the whole series (the other categories at their defaults).
+  { name: 'trend-hamedRao', why: "trend: pymannkendall's hamed_rao_modification_test, all lags", options: { trend: { method: 'hamedRao' } } },
+  { name: 'trend-hamedRao-lag3', why: 'trend: Hamed-Rao with lags 1..3', options: { trend: { method: 'hamedRao', lag: 3 } } },
+  { name: 'trend-yueWang', why: "trend: pymannkendall's yue_wang_modification_test, all lags", options: { trend: { method: 'yueWang' } } },
+  { name: 'trend-yueWang-lag1', why: 'trend: Yue-Wang with lag 1', options: { trend: { method: 'yueWang', lag: 1 } } },
+  { name: 'trend-preWhitening', why: "trend: pymannkendall's pre_whitening_modification_test", options: { trend: { method: 'preWhitening' } } },
+  {
+    name: 'trend-trendFreePreWhitening',
+    why: "trend: pymannkendall's trend_free_pre_whitening_modification_test",
+    options: { trend: { method: 'trendFreePreWhitening' } },
+  },
 ]
 
 export function optionSet(name: string): OptionSet {

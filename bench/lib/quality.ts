@@ -166,8 +166,8 @@ export const SHIFT_TOLERANCE = 5
 export const NEAR_SHIFT = 30
 
 /** The generator's point index of a timestamp; throws when it is off the grid. */
-export function pointOf(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, ts: number, where: string): number {
-  const p = (ts - spec.startTs) / spec.interval
+export function pointOf(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, ts: number | bigint, where: string): number {
+  const p = (Number(ts) - spec.startTs) / spec.interval
   if (!Number.isInteger(p)) throw new RangeError(`${where}: ts ${ts} is not on the workload's grid (start ${spec.startTs}, interval ${spec.interval})`)
   return p
 }
@@ -179,7 +179,7 @@ export function pointOf(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, ts: nu
  */
 export function assess(spec: Pick<WorkloadSpec, 'startTs' | 'interval'>, truth: readonly SeriesTruth[], result: Pick<AnalysisResult, 'anomaly' | 'changepoint' | 'trend'>, examples = 0): Quality {
   const bySeries = new Map(truth.map((t) => [t.series, t]))
-  const group = <T extends { series: string; ts: number }>(items: readonly T[], what: string) => {
+  const group = <T extends { series: string; ts: number | bigint }>(items: readonly T[], what: string) => {
     const out = new Map<string, number[]>()
     for (const c of items) {
       if (!bySeries.has(c.series)) throw new RangeError(`${what} conclusion for series '${c.series}', which the truth does not have`)

@@ -1,5 +1,5 @@
 // Turns the suite's results into Markdown tables and an SVG chart of the main comparison.
-import type { CompareRow } from '../sections/compare.js'
+import type { CompareRow } from './comparison.js'
 import type { Timing } from './measure.js'
 
 export function fmtMs(ms: number | undefined): string {

@@ -9,6 +9,8 @@ export interface TreeRun {
   ms: number
   /** Sum of the processes' peak RSS, bytes. */
   peakRssBytes: number
+  /** Sum of the processes' CPU time (user + system) as last seen, ms: up to one poll of each is missed. */
+  cpuMs: number
   processes: number
   stderr: string
 }
@@ -28,6 +30,17 @@ function children(): Map<number, number[]> {
   return byParent
 }
 
+/** utime + stime of `pid`, ms (USER_HZ is 100 on Linux); undefined where /proc has no such process. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return undefined
+  }
+}
+
 function hwm(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -37,14 +50,18 @@ function hwm(pid: number): number | undefined {
   }
 }
 
-/** Runs `cmd args` and measures its wall time and the tree's peak RSS (polled every `everyMs`). */
-export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, everyMs = 50): Promise<TreeRun> {
+/**
+ * Runs `cmd args` and measures its wall time and the tree's peak RSS (polled every `everyMs`).
+ * A run still going after `timeoutMs` is killed (SIGKILL; `code` is then null).
+ */
+export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, everyMs = 50, timeoutMs = 1_800_000): Promise<TreeRun> {
   return new Promise((resolve) => {
     const started = performance.now()
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const peaks = new Map<number, number>()
+    const cpus = new Map<number, number>()
     const poll = () => {
       const tree = children()
       const stack = [child.pid!]
@@ -52,14 +69,19 @@ export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
         const pid = stack.pop()!
         const h = hwm(pid)
         if (h !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, h))
+        const c = processCpuMs(pid)
+        if (c !== undefined) cpus.set(pid, Math.max(cpus.get(pid) ?? 0, c))
         stack.push(...(tree.get(pid) ?? []))
       }
     }
     const timer = setInterval(poll, everyMs)
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('exit', (code) => {
       clearInterval(timer)
+      clearTimeout(killer)
       const peakRssBytes = [...peaks.values()].reduce((a, b) => a + b, 0)
-      resolve({ code, ms: performance.now() - started, peakRssBytes, processes: peaks.size, stderr })
+      const cpuMs = [...cpus.values()].reduce((a, b) => a + b, 0)
+      resolve({ code, ms: performance.now() - started, peakRssBytes, cpuMs, processes: peaks.size, stderr })
     })
   })
 }
@@ -68,7 +90,7 @@ export function runTree(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
 if (process.argv[1]?.endsWith('tree-rss.ts') && process.argv.includes('--')) {
   const rest = process.argv.slice(process.argv.indexOf('--') + 1)
   void runTree(rest[0]!, rest.slice(1)).then((r) => {
-    console.log(JSON.stringify({ code: r.code, s: +(r.ms / 1000).toFixed(2), peakRssMB: Math.round(r.peakRssBytes / 2 ** 20), processes: r.processes }))
+    console.log(JSON.stringify({ code: r.code, s: +(r.ms / 1000).toFixed(2), peakRssMB: Math.round(r.peakRssBytes / 2 ** 20), cpuS: +(r.cpuMs / 1000).toFixed(2), processes: r.processes }))
     if (r.code !== 0) console.error(r.stderr.slice(-2000))
   })
 }

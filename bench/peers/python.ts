@@ -1,4 +1,4 @@
-// Runs the Python reference stack (bench/peers/python_peer.py) as an optional
+// Runs the Python reference stack (scripts/fixtures/python_peer.py) as an optional
 // benchmark peer: finds a Python with numpy, scipy, pymannkendall and ruptures
 // (pandas optional), runs one category (or all four) on an NDJSON file under a
 // time budget, and returns what it measured, or why it was skipped or stopped.
@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const PEER = join(import.meta.dirname, 'python_peer.py')
+const PYTHON_DIR = join(ROOT, 'scripts', 'fixtures')
+const PEER = join(PYTHON_DIR, 'python_peer.py')
+const PROBE = join(PYTHON_DIR, 'probe_stack.py')
 /** How long checking one interpreter's imports may take. */
 const PROBE_TIMEOUT_MS = 60_000
 
@@ -58,23 +60,9 @@ export interface PythonPeerOptions {
   python?: string
 }
 
-const PROBE = `
-import json, platform, importlib
-out = {"python": platform.python_version(), "versions": {}, "missing": []}
-for name in ["numpy", "scipy", "pymannkendall", "ruptures", "pandas"]:
-    try:
-        m = importlib.import_module(name)
-        out["versions"][name] = getattr(m, "__version__", "unknown")
-    except Exception as e:
-        out["versions"][name] = None
-        if name != "pandas":
-            out["missing"].append(f"{name} ({type(e).__name__}: {e})")
-print(json.dumps(out))
-`
-
 function probe(python: string): Promise<PythonStack | string> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', PROBE], { timeout: PROBE_TIMEOUT_MS }, (err, stdout, stderr) => {
+    execFile(python, [PROBE], { timeout: PROBE_TIMEOUT_MS }, (err, stdout, stderr) => {
       if (err) {
         const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (stderr.trim().split('\n').pop() ?? err.message)
         resolve(`${python}: ${why}`)
@@ -93,8 +81,8 @@ function probe(python: string): Promise<PythonStack | string> {
 
 /**
  * The Python to use: `python` if given, else `CONCLUDE_PYTHON` if set (and only it), else
- * `<repo>/.venv/bin/python` (made by scripts/make-fixtures.sh; `pip install -r
- * bench/requirements.txt` adds pandas), else `python3`. A string says why none fits.
+ * `<repo>/.venv/bin/python` (made by scripts/make-fixtures.sh or scripts/test.sh from
+ * scripts/fixtures/requirements.txt), else `python3`. A string says why none fits.
  */
 export async function findPython(python?: string): Promise<PythonStack | string> {
   const env = python ?? process.env.CONCLUDE_PYTHON

@@ -3,17 +3,11 @@
 import { writeFileSync } from 'node:fs'
 
 import { parseBatch } from '../baseline/index.js'
+import type { Analysis, Peer } from '../lib/comparison.js'
 import { budgeted, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
-import type { Analysis } from '../sections/compare.js'
 import { hampelPeer, senSlopePeer, summaryPeer } from './js-libs.js'
 import { findPython, runPythonPeer } from './python.js'
-
-export interface Peer {
-  name: string
-  supports(a: Analysis, w: Workload): boolean
-  measure(w: Workload, a: Analysis, budgetMs: number): Promise<{ timing?: Timing; skipped?: string }>
-}
 
 const HAMPEL = { halfWindow: 30, threshold: 4 }
 

@@ -5,23 +5,12 @@ import { totalmem } from 'node:os'
 
 import { analyze, analyzeNative } from '../../index.js'
 import { analyzeBaseline, type BaselineOptions, type Category, referenceOptions } from '../baseline/index.js'
+import { ANALYSES, type Analysis, type CompareRow, type Peer } from '../lib/comparison.js'
 import { budgeted, median, timeOnce, type Timing } from '../lib/measure.js'
 import type { Workload } from '../lib/workloads.js'
-import type { Peer } from '../peers/registry.js'
 
-export type Analysis = Category | 'all'
-export const ANALYSES: Analysis[] = ['summary', 'anomaly', 'changepoint', 'trend', 'all']
-
-export interface CompareRow {
-  workload: string
-  analysis: Analysis
-  impl: string
-  timing?: Timing
-  /** Why there is no figure. */
-  skipped?: string
-  /** Why the figure is only an estimate of something that cannot run here. */
-  note?: string
-}
+/** The engine with its default methods (every other engine row runs the reference modes). */
+export const DEFAULT_METHODS = 'conclude analyzeNative, default methods'
 
 /** Implementations whose Sen's slope sorts or stores all n(n-1)/2 pairwise slopes. */
 const ALL_PAIRS = ['TypeScript baseline', 'ml-regression-theil-sen (slope only)', 'Python references (parse excluded)']
@@ -74,6 +63,10 @@ export async function compare(workloads: Workload[], peers: Peer[], s: CompareSe
         log(`  [${took.padStart(5)} s] ${w.name.padEnd(5)} ${analysis.padEnd(11)} ${impl.padEnd(26)} ${r.timing ? `${r.timing.ms.toFixed(1)} ms${r.timing.estimate ? ` (estimated from ${r.timing.estimate.on})` : ''}` : `skipped: ${r.skipped}`}`)
       }
       push('conclude analyzeNative', { timing: await median(`${w.name} ${analysis} sync`, () => analyzeNative(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
+      // The default methods (issue 12: at most 1.3x the reference modes), in the same run on the
+      // same bytes; the table's factor against the row above is that ratio.
+      const defaults = { categories: categoriesOf(analysis) }
+      push(DEFAULT_METHODS, { timing: await median(`${w.name} ${analysis} defaults`, () => analyzeNative(w.data, defaults), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
       push('conclude analyze (async)', { timing: await median(`${w.name} ${analysis} async`, () => analyze(w.data, options), { minRuns: s.minRuns, timeMs: s.nativeTimeMs }) })
       agree(w, options)
       push('TypeScript baseline', await budgeted((k) => timeOnce(() => analyzeBaseline(w.part(k), options)), w, s.peerBudgetMs))

@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { analyzeToMessagesNative } from '../../index.js'
 import { DEFAULTS, generate } from '../../src/gen/workload.js'
 import { conclusionTopics } from '../../src/kafka/topics.js'
+import { processCpuMs } from '../lib/tree-rss.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const CLI = join(ROOT, 'dist', 'cli.js')
@@ -92,17 +93,14 @@ function engine(batches: Buffer[], count: number, threads: number, repeats: numb
 
 /** CPU time (user + system, ms) of `pid` and its descendants alive now; 0 where /proc has none. */
 function treeCpuMs(pid: number): number {
+  let ms = processCpuMs(pid)
+  if (ms === undefined) return 0
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    let ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // USER_HZ is 100 on Linux
     for (const task of readdirSync(`/proc/${pid}/task`)) {
       for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) ms += treeCpuMs(Number(child))
     }
-    return ms
-  } catch {
-    return 0
-  }
+  } catch {}
+  return ms
 }
 
 /** The local broker's pid (scripts/kafka.sh's pidfile), to read its CPU time; undefined elsewhere. */
@@ -142,7 +140,9 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
     await producer.disconnect()
 
     const report = join(dir, 'report.json')
-    const args = [CLI, 'run', '--source', 'kafka', '--topic', topic, '--group', `${tag}-group`, '--topic-prefix', prefix]
+    // CONCLUDE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR"): node options of the run; its workers inherit them.
+    const nodeArgs = (process.env.CONCLUDE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    const args = [...nodeArgs, CLI, 'run', '--source', 'kafka', '--topic', topic, '--group', `${tag}-group`, '--topic-prefix', prefix]
     args.push('--workers', String(workers), '--threads', String(threads), '--brokers', brokers, '--report', report)
     const started = performance.now()
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })

@@ -1,8 +1,10 @@
 // `conclude analyze <file|->`: one input of any size in, the AnalysisResult out as JSON.
 import { parseArgs } from 'node:util'
 
+import { CATEGORIES, type Category } from '../conclusions.js'
+import { stringifyExactTs } from '../exact-ts.js'
 import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
-import { analyzeStream, type Conclusion } from '../stream.js'
+import { analyzeStream } from '../stream.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, UsageError } from './args.js'
 
 export const HELP = `Usage: conclude analyze <file|-> [options]
@@ -26,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one input file (or - for stdin), got ${positionals.length}`)
   const started = performance.now()
   const path = positionals[0]!
-  const result: Record<Conclusion['category'], object[]> = { summary: [], anomaly: [], changepoint: [], trend: [] }
+  const result = Object.fromEntries(CATEGORIES.map((c) => [c, [] as object[]])) as Record<Category, object[]>
   const conclusions = analyzeStream(path === '-' ? process.stdin : path, {
     ...analysisOptions(values),
     memory: bytes('memory', values.memory, 256 << 10) ?? DEFAULT_MEMORY_BYTES,
@@ -40,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     result[category].push(fields)
   }
   const stats = { ...next.value, totalMs: performance.now() - started }
-  process.stdout.write(JSON.stringify({ ...result, stats }, null, values.pretty ? 2 : undefined) + '\n')
+  process.stdout.write(stringifyExactTs({ ...result, stats }, values.pretty ? 2 : undefined) + '\n')
   return 0
 }
 

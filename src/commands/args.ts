@@ -1,4 +1,5 @@
 // Small helpers for validated command-line values.
+import { CATEGORIES } from '../conclusions.js'
 
 export class UsageError extends Error {
   readonly code = 'ERR_CONCLUDE_USAGE'
@@ -51,6 +52,7 @@ export const ANALYSIS_FLAGS = {
   'anomaly-method': { type: 'string' },
   'changepoint-method': { type: 'string' },
   'trend-method': { type: 'string' },
+  'trend-lag': { type: 'string' },
   reference: { type: 'boolean', default: false },
   threads: { type: 'string' },
 } as const
@@ -67,12 +69,19 @@ export const ANALYSIS_HELP = `Analysis options:
   --alpha A                  Mann-Kendall significance level (default 0.05)
   --anomaly-method M         segmentedHampel (default) or hampel (exact MATLAB/numpy Hampel)
   --changepoint-method M     levelShift (default) or l2 (exact ruptures Pelt l2)
-  --trend-method M           withinSegments (default) or original (exact pymannkendall)
+  --trend-method M           withinSegments (default), original (exact pymannkendall original_test),
+                             or a modified test for autocorrelated series, exact as pymannkendall's:
+                             hamedRao, yueWang, preWhitening, trendFreePreWhitening
+  --trend-lag L              hamedRao/yueWang: autocorrelation lags 1..L, 0..1000 (default: all)
   --reference                all three reference methods (hampel, l2, original)
   --threads N                engine threads (default: CONCLUDE_THREADS or the cores)
 `
 
-import type { AnalyzeOptions } from '../../index.js'
+import type { AnalyzeOptions, TrendOptions } from '../../index.js'
+
+const TREND_METHODS: readonly NonNullable<TrendOptions['method']>[] = [
+  'withinSegments', 'original', 'hamedRao', 'yueWang', 'preWhitening', 'trendFreePreWhitening',
+]
 
 export function analysisOptions(v: Record<string, string | boolean | undefined>): AnalyzeOptions {
   const s = (k: string) => v[k] as string | undefined
@@ -84,12 +93,16 @@ export function analysisOptions(v: Record<string, string | boolean | undefined>)
   if (s('categories')) {
     o.categories = s('categories')!
       .split(',')
-      .map((c) => oneOf('categories', c.trim(), ['summary', 'anomaly', 'changepoint', 'trend'] as const)!)
+      .map((c) => oneOf('categories', c.trim(), CATEGORIES)!)
   }
   const ref = v.reference === true
   const anomalyMethod = oneOf('anomaly-method', s('anomaly-method'), ['segmentedHampel', 'hampel'] as const) ?? (ref ? 'hampel' : undefined)
   const changepointMethod = oneOf('changepoint-method', s('changepoint-method'), ['levelShift', 'l2'] as const) ?? (ref ? 'l2' : undefined)
-  const trendMethod = oneOf('trend-method', s('trend-method'), ['withinSegments', 'original'] as const) ?? (ref ? 'original' : undefined)
+  const trendMethod = oneOf('trend-method', s('trend-method'), TREND_METHODS) ?? (ref ? 'original' : undefined)
+  const trendLag = int('trend-lag', s('trend-lag'), 0, 1000)
+  if (trendLag !== undefined && trendMethod !== 'hamedRao' && trendMethod !== 'yueWang') {
+    throw new UsageError(`--trend-lag applies to --trend-method hamedRao or yueWang only, got ${trendMethod ?? 'the default (withinSegments)'}`)
+  }
   const halfWindow = int('half-window', s('half-window'), 1)
   const threshold = num('threshold', s('threshold'))
   if (halfWindow !== undefined || threshold !== undefined || anomalyMethod) o.anomaly = { method: anomalyMethod, halfWindow, threshold }
@@ -100,7 +113,7 @@ export function analysisOptions(v: Record<string, string | boolean | undefined>)
     o.changepoint = { method: changepointMethod, minSize, jump, penalty, clean: !v['no-clean'] }
   }
   const alpha = num('alpha', s('alpha'))
-  if (alpha !== undefined || trendMethod) o.trend = { method: trendMethod, alpha }
+  if (alpha !== undefined || trendMethod) o.trend = { method: trendMethod, alpha, lag: trendLag }
   const threads = int('threads', s('threads'), 1, 1024)
   if (threads !== undefined) o.threads = threads
   return o

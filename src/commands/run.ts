@@ -7,10 +7,11 @@ import { parseArgs } from 'node:util'
 import { brokerTransactionConfigs, EOS_DEFAULTS, exactlyOnceProblem } from '../kafka/broker-config.js'
 import { PRODUCER_DEFAULTS } from '../kafka/producer.js'
 import { conclusionTopics, validateTopic } from '../kafka/topics.js'
-import { runGroup, type GroupRunReport } from '../run/group.js'
+import { tallyTotal } from '../conclusions.js'
+import { run, type RunReport } from '../run/file/primary.js'
+import type { SinkSpec } from '../run/file/protocol.js'
+import { runGroup, type GroupRunReport } from '../run/group/primary.js'
 import { progressMode } from '../run/progress.js'
-import { run, type RunReport } from '../run/primary.js'
-import type { SinkSpec } from '../run/protocol.js'
 import { ANALYSIS_FLAGS, ANALYSIS_HELP, analysisOptions, bytes, int, oneOf, UsageError } from './args.js'
 import { DEFAULT_MEMORY_BYTES } from '../run/input/budget.js'
 
@@ -80,7 +81,7 @@ ${ANALYSIS_HELP.replace(/^  --threads N .*$/m, '  --threads N                eng
 
 export function summary(r: RunReport): string {
   const lines: string[] = []
-  const total = Object.values(r.conclusions).reduce((a, b) => a + b, 0)
+  const total = tallyTotal(r.conclusions)
   lines.push(
     `${r.ok ? 'done' : 'FAILED'}: ${r.units.delivered}/${r.units.total} units delivered, ${total} conclusions ` +
       `(${Object.entries(r.conclusions)
@@ -107,7 +108,7 @@ function brokerList(flag: string | undefined): string[] {
 }
 
 export function groupSummary(r: GroupRunReport): string {
-  const total = Object.values(r.conclusions).reduce((a, b) => a + b, 0)
+  const total = tallyTotal(r.conclusions)
   const partitions = [...new Set(r.workers.flatMap((w) => w.partitions))].sort((a, b) => a - b)
   return (
     `${r.ok ? 'done' : 'FAILED'}: group ${r.group} on ${r.topic}${r.exactlyOnce ? ' (exactly once)' : ''}: ${r.batches} batch(es) ` +

@@ -19,9 +19,10 @@
 // a transaction still open when the zombie froze is aborted before anyone else
 // can read the offset it holds iff
 //     transactionTimeout + cleanupInterval <= session - heartbeatInterval  (0.8 x session).
-import { Kafka, logLevel, type Admin, type ConfigResourceTypes } from 'kafkajs'
+import { Kafka, type Admin, type ConfigResourceTypes } from 'kafkajs'
 
 import { withDeadline } from '../deadline.js'
+import { KAFKA_LOG } from './log.js'
 import { KafkaError } from './producer.js'
 
 export const CLEANUP_INTERVAL = 'transaction.abort.timed.out.transaction.cleanup.interval.ms'
@@ -80,6 +81,32 @@ export async function reachBrokers(brokers: string[], deadlineMs: number): Promi
   }
 }
 
+/** The input topic of a consumer group does not exist: no member could subscribe to it. */
+export class MissingTopicError extends Error {
+  readonly code = 'ERR_CONCLUDE_TOPIC_MISSING'
+  constructor(
+    readonly topic: string,
+    readonly brokers: string[],
+  ) {
+    super(
+      `kafka subscribe to topic ${JSON.stringify(topic)} on ${brokers.join(',')} failed: the topic does not exist ` +
+        `(checked before starting the workers; create it, or correct --topic)`,
+    )
+    this.name = 'MissingTopicError'
+  }
+}
+
+/**
+ * Checks, before any worker starts, that `topic` exists: a consumer-group
+ * member subscribing to a missing topic fails, and so would every restart of
+ * it. Rejects with a MissingTopicError, or a KafkaError when the brokers do
+ * not answer within `deadlineMs`.
+ */
+export async function requireTopic(brokers: string[], topic: string, deadlineMs: number): Promise<void> {
+  const topics = await withShortLivedAdmin(brokers, deadlineMs, 'list topics', (admin) => admin.listTopics())
+  if (!topics.includes(topic)) throw new MissingTopicError(topic, brokers)
+}
+
 /** Runs `work` on an admin client of its own, all within `deadlineMs`, and disconnects it (bounded). */
 async function withShortLivedAdmin<T>(brokers: string[], deadlineMs: number, operation: KafkaError['operation'], work: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = new Kafka({
@@ -88,7 +115,7 @@ async function withShortLivedAdmin<T>(brokers: string[], deadlineMs: number, ope
     connectionTimeout: Math.min(3_000, deadlineMs),
     requestTimeout: deadlineMs,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 },
-    logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
+    ...KAFKA_LOG,
   })
   const admin = kafka.admin()
   const target = brokers.join(',')

@@ -3,12 +3,10 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
-// Before any consumer fetches: kafkajs's read_committed filter can let aborted records through.
-import './read-committed.js'
-
-import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
+import { CompressionTypes, Kafka, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
+import { KAFKA_LOG } from './log.js'
 import { keyPartitioner } from './partitioner.js'
 
 export type Compression = 'none' | 'gzip'
@@ -54,13 +52,15 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes
 export class KafkaError extends Error {
   readonly code: string
   constructor(
-    readonly operation: 'connect' | 'send' | 'disconnect' | 'transaction' | 'commit' | 'describe broker configs',
+    readonly operation: 'connect' | 'subscribe' | 'send' | 'disconnect' | 'transaction' | 'commit' | 'describe broker configs' | 'list topics',
     readonly brokers: string[],
     cause: unknown,
+    /** What the operation was on, when not just the brokers (`topic "t"`). */
+    on?: string,
   ) {
     const timedOut = cause instanceof DeadlineError
     const reason = timedOut ? `no answer within ${(cause as DeadlineError).ms} ms` : describe(cause)
-    super(`kafka ${operation} to ${brokers.join(',')} failed: ${reason}`, { cause })
+    super(`kafka ${operation} to ${on ? `${on} on ` : ''}${brokers.join(',')} failed: ${reason}`, { cause })
     this.name = 'KafkaError'
     this.code = timedOut ? 'ERR_CONCLUDE_KAFKA_TIMEOUT' : 'ERR_CONCLUDE_KAFKA'
   }
@@ -109,7 +109,7 @@ export class ProcessProducer {
       requestTimeout: Math.min(30_000, c.sendTimeoutMs),
       // Retries stay inside our own deadlines; kafkajs' own defaults reach 30 s per step.
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
-      logLevel: process.env.CONCLUDE_KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
+      ...KAFKA_LOG,
     })
     return this.kafka
   }

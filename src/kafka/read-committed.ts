@@ -22,8 +22,9 @@
 // before the batch's last offset; drop their transactional records until their
 // abort marker. It is applied to the fetch responses (v4-v11, the versions
 // with aborted transactions) and to kafkajs's Batch, so every kafkajs consumer
-// in the process (conclude's group workers, the tests' readers) is covered,
-// whatever the order of imports. The records stay in the batch's raw list, so
+// in the process (conclude's group workers, the tests' readers) is covered once
+// installReadCommittedFix() has run: the group worker calls it before it
+// creates its consumer. The records stay in the batch's raw list, so
 // kafkajs's offset bookkeeping (a batch emptied by filtering still advances)
 // is unchanged.
 import batchModule from 'kafkajs/src/consumer/batch.js'
@@ -130,4 +131,3 @@ export function installReadCommittedFix(): void {
   })
 }
 
-installReadCommittedFix()

@@ -1,7 +1,5 @@
 // Topic names, validated against Kafka's own rules before any use.
-
-export const CATEGORIES = ['summary', 'anomaly', 'changepoint', 'trend'] as const
-export type Category = (typeof CATEGORIES)[number]
+import { CATEGORIES, type Category } from '../conclusions.js'
 
 const LEGAL = /^[a-zA-Z0-9._-]+$/
 /** Kafka's limit (249) minus nothing: the broker rejects longer names. */

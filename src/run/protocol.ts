@@ -1,37 +1,22 @@
-// Messages between the primary and its worker processes (IPC, 'advanced'
-// serialization so typed arrays travel as binary).
-import type { AnalyzeOptions } from '../../index.js'
-import type { Compression } from '../kafka/producer.js'
+// What every worker of `conclude run` and its primary say alike, whatever the
+// mode (IPC, 'advanced' serialization so typed arrays travel as binary). Each
+// mode's own messages are in ./file/protocol.ts and ./group/protocol.ts.
 
-export type SinkSpec =
-  | { kind: 'kafka'; brokers: string[]; topicPrefix: string; compression: Compression; connectTimeoutMs: number; sendTimeoutMs: number }
-  | { kind: 'file'; dir: string; topicPrefix: string }
-  | { kind: 'stdout'; topicPrefix: string }
-
-/** Everything a worker needs, sent once at start. */
-export interface WorkerConfig {
-  sink: SinkSpec
-  analysis: AnalyzeOptions
+/** First message to a worker: its mode's config and the engine threads it may use. */
+export interface Start<Config> {
+  type: 'config'
+  config: Config
+  /** Engine threads per worker: passed to every analysis call of the worker. */
+  threads: number
 }
 
-export type ToWorker =
-  | { type: 'config'; config: WorkerConfig }
-  /** A unit: byte ranges (`[start, end]` pairs) of a spill file, which the worker reads itself. */
-  | { type: 'unit'; id: string; spill: string; pieces: Float64Array }
-  | { type: 'drain' }
+/** Finish what is in flight, release connections, exit 0. */
+export interface Drain {
+  type: 'drain'
+}
 
+/** An error as it crosses the process boundary. */
 export interface WireError {
   message: string
   code?: string
 }
-
-export type FromWorker =
-  | { type: 'ready'; pid: number }
-  | { type: 'done'; id: string; counts: number[]; points: number; ms: number }
-  /** `permanent`: the same unit would fail the same way again (a message over the topic's size limit). */
-  | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver'; permanent?: boolean }
-  /** A produce request of the unit goes out: `messages` of its conclusions may be written from now on (this attempt, in all). */
-  | { type: 'sending'; id: string; request: number; messages: number }
-  | { type: 'drained'; pid: number; producersCreated: number; acknowledged: number; error?: WireError }
-  /** Output of the stdout sink, written by the primary so workers' lines never interleave. */
-  | { type: 'stdout'; data: Uint8Array }

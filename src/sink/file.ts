@@ -1,11 +1,12 @@
 // Sinks for runs without a broker: NDJSON per topic in a folder, or stdout.
-import { once } from 'node:events'
 import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { MessageBatch } from '../../index.js'
-import { conclusionTopics, type Category } from '../kafka/topics.js'
-import { messages, type SinkWriter } from './types.js'
+import { messages, type Category } from '../conclusions.js'
+import { conclusionTopics } from '../kafka/topics.js'
+import { writeStdout } from '../stdout.js'
+import type { SinkWriter } from './types.js'
 
 const NL = Buffer.from('\n')
 
@@ -72,9 +73,4 @@ export class StdoutSink implements SinkWriter {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Writes to stdout, waiting for 'drain' when its buffer is full. */
-export async function writeStdout(bytes: Buffer): Promise<void> {
-  if (!process.stdout.write(bytes)) await once(process.stdout, 'drain')
 }

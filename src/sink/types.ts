@@ -1,8 +1,8 @@
 // Sinks receive the engine's ready-made messages (see MessageBatch in
-// index.d.ts) and resolve `write` only once the conclusions are durable where
-// the sink puts them: acknowledged by Kafka, or written to the file.
+// index.d.ts; decoded by `messages` in ../conclusions.ts) and resolve `write`
+// only once the conclusions are durable where the sink puts them:
+// acknowledged by Kafka, or written to the file.
 import type { MessageBatch } from '../../index.js'
-import { CATEGORIES, type Category } from '../kafka/topics.js'
 
 export interface SinkWriter {
   /** `kafka`, `file` or `stdout`. */
@@ -22,27 +22,4 @@ export interface SinkWriter {
 export interface SendProgress {
   /** A request of `messages` messages goes out now (it may be written even if its send then fails). */
   onRequest(messages: number): void
-}
-
-export interface Message {
-  category: Category
-  key: Buffer
-  value: Buffer
-}
-
-/** The batch's messages as zero-copy views into its data buffer. */
-export function* messages(batch: MessageBatch): Generator<Message> {
-  const { data, index } = batch
-  for (let i = 0; i + 5 <= index.length; i += 5) {
-    yield {
-      category: CATEGORIES[index[i]!]!,
-      key: data.subarray(index[i + 1]!, index[i + 2]!),
-      value: data.subarray(index[i + 3]!, index[i + 4]!),
-    }
-  }
-}
-
-/** Total number of messages in a batch. */
-export function count(batch: MessageBatch): number {
-  return batch.index.length / 5
 }

@@ -4,11 +4,16 @@
 //! ```sh
 //! node dist/cli.js gen --preset fleet --out /tmp/perf-fleet.ndjson
 //! cargo run --release -p conclude-engine --example profile -- /tmp/perf-fleet.ndjson \
-//!     [--categories summary,anomaly,changepoint,trend] [--threads N] [--jump N] [--repeat R] [--reference]
+//!     [--categories summary,anomaly,changepoint,trend] [--threads N] [--jump N] [--repeat R] [--reference] \
+//!     [--dump OUT]
 //! ```
 //!
 //! `--reference` runs the exact reference methods (the defaults before issue 12) instead of
 //! the defaults, to compare the two on the same machine.
+//!
+//! `--dump OUT` writes every series' conclusions of the last round to `OUT`, one line a
+//! series, floats in Rust's shortest round-trip form: two dumps are the same bytes exactly
+//! when the conclusions are the same bits (how a speed-up is checked to change no output).
 //!
 //! Under `perf record -g`, build with symbols:
 //! `CARGO_PROFILE_RELEASE_DEBUG=true CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --example profile`.
@@ -28,7 +33,7 @@ fn process_cpu() -> f64 {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: profile FILE [--categories a,b] [--threads N] [--jump N] [--repeat R] [--reference]");
+    eprintln!("usage: profile FILE [--categories a,b] [--threads N] [--jump N] [--repeat R] [--reference] [--dump OUT]");
     std::process::exit(2)
 }
 
@@ -37,6 +42,7 @@ fn main() {
     let mut file = None;
     let mut options = Options::default();
     let mut repeat = 3usize;
+    let mut dump = None;
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -50,6 +56,7 @@ fn main() {
             "--jump" => options.changepoint.jump = value().parse().unwrap_or_else(|_| usage()),
             "--repeat" => repeat = value().parse().unwrap_or_else(|_| usage()),
             "--reference" => options = options.reference(),
+            "--dump" => dump = Some(value()),
             _ if file.is_none() && !a.starts_with("--") => file = Some(a),
             _ => usage(),
         }
@@ -60,7 +67,7 @@ fn main() {
         std::process::exit(1)
     });
     let cancel = AtomicBool::new(false);
-    for round in 0..repeat {
+    for round in 0..repeat.max(1) {
         let (t0, c0) = (Instant::now(), process_cpu());
         let a = analyze(&input, &options, &cancel).unwrap_or_else(|e| {
             eprintln!("analyze failed: {e:?}");
@@ -87,5 +94,21 @@ fn main() {
             a.count(Category::Changepoint),
             a.count(Category::Trend),
         );
+        if let (Some(out), true) = (&dump, round + 1 == repeat.max(1)) {
+            write_dump(out, &a);
+        }
     }
+}
+
+/// One line a series: its id and the `Debug` form of its conclusions (f64 round-trip).
+fn write_dump(out: &str, a: &conclude_engine::engine::Analysis) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap_or_else(|e| {
+        eprintln!("cannot create {out}: {e}");
+        std::process::exit(1)
+    }));
+    for (id, c) in a.ids.iter().zip(&a.conclusions) {
+        writeln!(w, "{id}\t{c:?}").expect("write dump");
+    }
+    w.flush().expect("write dump");
 }

@@ -5,6 +5,7 @@
 //! `cargo run --release -p conclude-engine --example stats_timing [-- fleet_single_thread long_series_parallel]`
 
 use conclude_engine::anomaly::hampel;
+use conclude_engine::batch::Timestamps;
 use conclude_engine::summary::summarize;
 use std::time::Instant;
 
@@ -39,7 +40,7 @@ fn fleet() -> Vec<Vec<f64>> {
 
 fn fleet_single_thread() {
     let data = fleet();
-    let ts: Vec<f64> = (0..1440).map(|i| 1.7e9 + 60.0 * i as f64).collect();
+    let ts = Timestamps::Integer((0..1440).map(|i| 1_700_000_000 + 60 * i).collect());
     for round in 0..5 {
         let (t0, c0) = (Instant::now(), thread_cpu());
         let found: usize = data.iter().map(|x| hampel(x, 30, 4.0).len()).sum();

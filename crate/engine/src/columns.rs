@@ -2,9 +2,9 @@
 //! the same [`Batch`] the parser builds, without a round trip through NDJSON text.
 //!
 //! The rules are the parser's: series in order of first appearance (entries with the same id
-//! are one series, their points in entry order), each series' points stably sorted by `ts`
-//! ([`sort_by_ts`]), `NaN` a missing value. Arrays cannot be malformed, only inconsistent; the
-//! first inconsistency, in entry order, is an [`ErrorKind::Columns`](crate::ErrorKind) error
+//! are one series, their points in entry order), each series' points stably sorted by the
+//! exact values of `ts` ([`crate::batch`]), `NaN` a missing value. Arrays cannot be malformed,
+//! only inconsistent; the first inconsistency, in entry order, is an [`ErrorKind::Columns`](crate::ErrorKind) error
 //! naming the entry (position and id) and the field:
 //!
 //! * an empty id;
@@ -16,32 +16,13 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::batch::{sort_by_ts, Batch, Series};
+pub use crate::batch::Timestamps;
+use crate::batch::{Batch, Points, Series};
 use crate::error::Error;
 
-/// The timestamps of one entry, as the caller holds them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Timestamps {
-    /// Numbers (a `Float64Array` or a `number[]`).
-    Float(Vec<f64>),
-    /// Integers (a `BigInt64Array`), e.g. epoch nanoseconds.
-    Integer(Vec<i64>),
-}
-
-impl Timestamps {
-    pub fn len(&self) -> usize {
-        match self {
-            Timestamps::Float(ts) => ts.len(),
-            Timestamps::Integer(ts) => ts.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// One entry of a columnar input: `ts[i]` and `values[i]` are one point.
+/// One entry of a columnar input: `ts[i]` and `values[i]` are one point. Timestamps are
+/// `Float` (a `Float64Array` or a `number[]`) or `Integer` (a `BigInt64Array`, e.g. epoch
+/// nanoseconds, held exactly).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesColumns {
     pub id: String,
@@ -50,44 +31,43 @@ pub struct SeriesColumns {
     pub values: Vec<f64>,
 }
 
-/// The [`Batch`] timestamp of an integer timestamp: the nearest double, as the parser reads an
-/// integer literal (exact up to 2^53). The one place to change when `Batch` keeps integer
-/// timestamps exact.
-#[inline]
-pub fn integer_ts(t: i64) -> f64 {
-    t as f64
-}
-
 /// Checks the entries and groups them into a batch (see the [module documentation](self)).
 /// Inside a rayon pool the per-series sort runs on it; outside, on the calling thread.
 pub fn into_batch(entries: Vec<SeriesColumns>) -> Result<Batch, Error> {
-    let mut series: Vec<Series> = Vec::with_capacity(entries.len());
+    let mut series: Vec<(String, Points)> = Vec::with_capacity(entries.len());
     let mut index: HashMap<String, usize> = HashMap::with_capacity(entries.len());
     let mut points = 0;
     for (position, entry) in entries.into_iter().enumerate() {
-        let (id, ts, values) = checked(position, entry)?;
-        points += ts.len();
-        match index.get(&id) {
-            Some(&k) => {
-                series[k].ts.extend_from_slice(&ts);
-                series[k].values.extend_from_slice(&values);
-            }
+        check(position, &entry)?;
+        let SeriesColumns { id, ts, values } = entry;
+        points += values.len();
+        let k = match index.get(&id) {
+            Some(&k) => k,
             None => {
                 index.insert(id.clone(), series.len());
-                series.push(Series { id, ts, values });
+                series.push((id, Points::default()));
+                series.len() - 1
             }
+        };
+        let p = &mut series[k].1;
+        for (i, &v) in values.iter().enumerate() {
+            p.push(ts.at(i), v);
         }
     }
-    if rayon::current_thread_index().is_some() {
-        series.par_iter_mut().for_each(sort_series);
+    let finish = |(id, p): (String, Points)| {
+        let (ts, values) = p.into_sorted();
+        Series { id, ts, values }
+    };
+    let series = if rayon::current_thread_index().is_some() {
+        series.into_par_iter().map(finish).collect()
     } else {
-        series.iter_mut().for_each(sort_series);
-    }
+        series.into_iter().map(finish).collect()
+    };
     Ok(Batch { series, points, bad_lines: 0, bad_line_numbers: Vec::new() })
 }
 
-/// The entry's id, timestamps and values once they are consistent.
-fn checked(position: usize, entry: SeriesColumns) -> Result<(String, Vec<f64>, Vec<f64>), Error> {
+/// Checks that the entry is consistent.
+fn check(position: usize, entry: &SeriesColumns) -> Result<(), Error> {
     let SeriesColumns { id, ts, values } = entry;
     let name = || format!("series[{position}] ({id:?})");
     if id.is_empty() {
@@ -100,12 +80,9 @@ fn checked(position: usize, entry: SeriesColumns) -> Result<(String, Vec<f64>, V
             format!("{}: values has {} elements but ts has {}", name(), values.len(), ts.len()),
         ));
     }
-    let ts = match ts {
-        Timestamps::Float(ts) => ts,
-        Timestamps::Integer(ts) => ts.into_iter().map(integer_ts).collect(),
-    };
     if let Some(i) = ts.iter().position(|t| !t.is_finite()) {
-        return Err(Error::columns(position, "ts", format!("{}: ts[{i}] is {}, not a finite number", name(), ts[i])));
+        let t = ts.at(i).as_f64();
+        return Err(Error::columns(position, "ts", format!("{}: ts[{i}] is {t}, not a finite number", name())));
     }
     if let Some(i) = values.iter().position(|v| v.is_infinite()) {
         return Err(Error::columns(
@@ -114,17 +91,7 @@ fn checked(position: usize, entry: SeriesColumns) -> Result<(String, Vec<f64>, V
             format!("{}: values[{i}] is {}: a value is a finite number, or NaN when missing", name(), values[i]),
         ));
     }
-    Ok((id, ts, values))
-}
-
-/// Sorts one series' points by `ts` with the parser's rule; no work when they already ascend.
-fn sort_series(s: &mut Series) {
-    if s.ts.windows(2).all(|w| w[0] <= w[1]) {
-        return;
-    }
-    let mut points: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
-    sort_by_ts(&mut points);
-    (s.ts, s.values) = points.into_iter().unzip();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -154,14 +121,17 @@ mod tests {
     }
 
     #[test]
-    fn integer_timestamps_become_the_nearest_double() {
+    fn integer_timestamps_are_exact() {
         let b = into_batch(vec![SeriesColumns {
             id: "n".into(),
-            ts: Timestamps::Integer(vec![9_007_199_254_740_993, -5]),
-            values: vec![1.0, 2.0],
+            ts: Timestamps::Integer(vec![9_007_199_254_740_993, -5, 9_007_199_254_740_992]),
+            values: vec![1.0, 2.0, 3.0],
         }])
         .unwrap();
-        assert_eq!(b.series[0].ts, vec![-5.0, 9_007_199_254_740_992.0]);
+        assert!(
+            matches!(&b.series[0].ts, Timestamps::Integer(t) if *t == [-5, 9_007_199_254_740_992, 9_007_199_254_740_993])
+        );
+        assert_eq!(b.series[0].values, [2.0, 3.0, 1.0]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Series are independent, so they are spread over the pool with rayon; inside
 //! a long series the analyses that parallelise (Hampel by chunks, Sen's slope)
-//! do so themselves, and the two independent chains (summary + original trend,
+//! do so themselves, and the two independent chains (summary + whole-series trend,
 //! anomaly -> level shifts -> change points, segmented anomalies, segmented trend)
 //! run side by side. Cancellation is cooperative: the flag is
 //! read before each series and between analyses. A panic anywhere becomes an
@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::anomaly::segmented::hampel_within_segments;
 use crate::anomaly::{hampel, Anomaly};
-use crate::batch::{Batch, Series};
+use crate::batch::{Batch, Series, Ts};
 use crate::changepoint::{detect, level_shift, ChangePoint};
 use crate::columns::{self, SeriesColumns};
 use crate::error::Error;
@@ -25,7 +25,7 @@ use crate::parse::parse;
 use crate::pool;
 use crate::summary::{summarize, Summary};
 use crate::trend::within_segments::{within_segments, SegmentedTrend};
-use crate::trend::{mann_kendall, Trend};
+use crate::trend::{trend_test, Trend};
 
 /// Series at least this long run their two analysis chains in parallel.
 const PARALLEL_CHAINS_MIN_LEN: usize = 20_000;
@@ -38,12 +38,12 @@ pub const SKIPPED_NAMES: usize = 20;
 pub struct SeriesConclusions {
     pub summary: Option<Summary>,
     /// `(ts, anomaly)`: the ts of the point at `anomaly.index` among non-missing values.
-    pub anomalies: Vec<(f64, Anomaly)>,
+    pub anomalies: Vec<(Ts, Anomaly)>,
     /// `(ts, change point)`.
-    pub changepoints: Vec<(f64, ChangePoint)>,
+    pub changepoints: Vec<(Ts, ChangePoint)>,
     pub trend: Option<Trend>,
     /// With `trend.method: withinSegments`: whether the level shifts explain what
-    /// `original_test` would call a trend (`None` with the original method).
+    /// `original_test` would call a trend (`None` with the other methods).
     pub level_shift_explained: Option<bool>,
     /// Change points were requested but the series has fewer non-missing values than
     /// `minSize`: ruptures raises `BadSegmentationParameters` there, so none were searched.
@@ -199,18 +199,18 @@ fn analyze_on_current_pool(
     Ok(Analysis { ids, conclusions, stats, options: options.clone() })
 }
 
-/// The series' non-missing values and their timestamps (borrowed when nothing is missing).
-fn present(s: &Series) -> (Cow<'_, [f64]>, Cow<'_, [f64]>) {
+/// The series' non-missing values (borrowed when nothing is missing) and, when some are
+/// missing, their positions in the series.
+fn present(s: &Series) -> (Cow<'_, [f64]>, Option<Vec<usize>>) {
     if s.values.iter().all(|v| !v.is_nan()) {
-        return (Cow::Borrowed(&s.values), Cow::Borrowed(&s.ts));
+        return (Cow::Borrowed(&s.values), None);
     }
-    let (ts, xs): (Vec<f64>, Vec<f64>) =
-        s.ts.iter().zip(&s.values).filter(|(_, v)| !v.is_nan()).map(|(t, v)| (*t, *v)).unzip();
-    (Cow::Owned(xs), Cow::Owned(ts))
+    let positions = present_positions(&s.values);
+    (Cow::Owned(positions.iter().map(|&i| s.values[i]).collect()), Some(positions))
 }
 
 /// Conclusions of one kind with the timestamp of the point they name.
-type Stamped<T> = Vec<(f64, T)>;
+type Stamped<T> = Vec<(Ts, T)>;
 
 /// The positions in the series of its non-missing values.
 fn present_positions(values: &[f64]) -> Vec<usize> {
@@ -237,7 +237,9 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     if !want_an && !want_cp && !need_fit {
         return Ok(Chain::default());
     }
-    let (xs, ts) = present(s);
+    let (xs, present_at) = present(s);
+    // The timestamp of the `k`th non-missing value.
+    let ts = |k: usize| s.ts.at(present_at.as_ref().map_or(k, |p| p[k]));
     let cp = o.changepoint;
     let an = o.anomaly;
     let plain = if want_an || ((want_cp || need_fit) && cp.clean) {
@@ -255,7 +257,11 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         Cow::Borrowed(&xs[..])
     };
-    let positions = if need_fit { present_positions(&s.values) } else { Vec::new() };
+    let positions = match (&present_at, need_fit) {
+        (_, false) => Vec::new(),
+        (Some(p), true) => p.clone(),
+        (None, true) => (0..s.values.len()).collect(),
+    };
     let fit = if need_fit {
         CpuTime::timed(&cpu.changepoint, || {
             let p: Vec<f64> = positions.iter().map(|&i| i as f64).collect();
@@ -272,7 +278,7 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         CpuTime::timed(&cpu.changepoint, || detect(&signal, cp.min_size, cp.jump, cp.penalty))
     };
-    let changepoints = changepoints.into_iter().map(|c| (ts[c.index], c)).collect();
+    let changepoints = changepoints.into_iter().map(|c| (ts(c.index), c)).collect();
     let anomalies = if !want_an {
         Vec::new()
     } else if an.method == AnomalyMethod::SegmentedHampel {
@@ -285,7 +291,7 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
     } else {
         plain
     };
-    let anomalies = anomalies.into_iter().map(|a| (ts[a.index], a)).collect();
+    let anomalies = anomalies.into_iter().map(|a| (ts(a.index), a)).collect();
     check(cancel)?;
     let trend = if want_segmented_trend {
         CpuTime::timed(&cpu.trend, || within_segments(&s.values, &positions, fit.as_ref(), o.trend.alpha))
@@ -298,11 +304,12 @@ fn segment_chain(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) ->
 fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -> Result<SeriesConclusions, Error> {
     let wants = |c| o.wants(c);
 
-    let summary_and_original_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
+    let summary_and_series_trend = || -> Result<(Option<Summary>, Option<Trend>), Error> {
         let summary = wants(Category::Summary).then(|| CpuTime::timed(&cpu.summary, || summarize(&s.ts, &s.values)));
         check(cancel)?;
-        let trend = if wants(Category::Trend) && o.trend.method == TrendMethod::Original {
-            CpuTime::timed(&cpu.trend, || mann_kendall(&s.values, o.trend.alpha))
+        // Every method but withinSegments tests the whole series (that one, the level-shift fit).
+        let trend = if wants(Category::Trend) && o.trend.method != TrendMethod::WithinSegments {
+            CpuTime::timed(&cpu.trend, || trend_test(&s.values, &o.trend))
         } else {
             None
         };
@@ -310,15 +317,15 @@ fn analyze_series(s: &Series, o: &Options, cpu: &CpuTime, cancel: &AtomicBool) -
     };
     let chain = || segment_chain(s, o, cpu, cancel);
 
-    let ((summary, original_trend), chain) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
-        let (a, b) = rayon::join(summary_and_original_trend, chain);
+    let ((summary, series_trend), chain) = if s.values.len() >= PARALLEL_CHAINS_MIN_LEN {
+        let (a, b) = rayon::join(summary_and_series_trend, chain);
         (a?, b?)
     } else {
-        (summary_and_original_trend()?, chain()?)
+        (summary_and_series_trend()?, chain()?)
     };
     let Chain { anomalies, changepoints, trend: segmented } = chain;
     let level_shift_explained = segmented.as_ref().map(|t| t.level_shift_explained);
-    let trend = original_trend.or(segmented.map(|t| t.trend));
+    let trend = series_trend.or(segmented.map(|t| t.trend));
     // ruptures' sanity check with no change point: `min_size > n` is refused.
     let changepoint_skipped =
         wants(Category::Changepoint) && s.values.iter().filter(|v| !v.is_nan()).count() < o.changepoint.min_size.max(1);

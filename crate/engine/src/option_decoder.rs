@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use crate::error::Error;
 use crate::options::{
     AnomalyMethod, AnomalyOptions, BadLinePolicy, Category, ChangepointMethod, ChangepointOptions, Format, Options,
-    TrendMethod, TrendOptions, MAX_THREADS,
+    TrendMethod, TrendOptions, MAX_THREADS, MAX_TREND_LAG,
 };
 
 /// A JS value, as far as options care.
@@ -64,7 +64,10 @@ pub const TOP: &[Key<Options>] = &[
     }),
     key("anomaly", |o, v, p| object(v, p, ANOMALY, &mut o.anomaly)),
     key("changepoint", |o, v, p| object(v, p, CHANGEPOINT, &mut o.changepoint)),
-    key("trend", |o, v, p| object(v, p, TREND, &mut o.trend)),
+    key("trend", |o, v, p| {
+        object(v, p, TREND, &mut o.trend)?;
+        lag_fits_method(&o.trend, p)
+    }),
     key("threads", |o, v, p| {
         o.threads = Some(integer(v, p, 1, MAX_THREADS)?);
         Ok(())
@@ -123,7 +126,24 @@ pub const TREND: &[Key<TrendOptions>] = &[
         o.alpha = probability(v, p)?;
         Ok(())
     }),
+    // Absent (or null): all lags. Whether the method takes one is checked by `lag_fits_method`
+    // once the whole object is read (the keys come in any order).
+    key("lag", |o, v, p| {
+        o.lag = Some(integer(v, p, 0, MAX_TREND_LAG)?);
+        Ok(())
+    }),
 ];
+
+/// The one check across keys: a `trend.lag` only for the methods that take one.
+fn lag_fits_method(trend: &TrendOptions, path: &str) -> Result<(), Error> {
+    if trend.lag.is_some() && !trend.method.takes_lag() {
+        return Err(Error::options(format!(
+            "{path}.lag applies to {path}.method 'hamedRao' or 'yueWang' only, not {:?}",
+            trend.method.name()
+        )));
+    }
+    Ok(())
+}
 
 /// `spillInput`'s third argument: both required.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -389,7 +409,14 @@ mod tests {
                     ("clean", Value::Bool(false)),
                 ]),
             ),
-            ("trend", obj(&[("alpha", Value::Number(0.1))])),
+            (
+                "trend",
+                obj(&[
+                    ("method", Value::String("hamedRao".into())),
+                    ("alpha", Value::Number(0.1)),
+                    ("lag", Value::Number(3.0)),
+                ]),
+            ),
             ("threads", Value::Number(2.0)),
             ("signal", obj(&[])),
         ]);
@@ -408,7 +435,50 @@ mod tests {
                 ..ChangepointOptions::default()
             }
         );
-        assert_eq!((o.trend.alpha, o.threads), (0.1, Some(2)));
+        assert_eq!(o.trend, TrendOptions { method: TrendMethod::HamedRao, alpha: 0.1, lag: Some(3) });
+        assert_eq!(o.threads, Some(2));
+    }
+
+    #[test]
+    fn trend_methods_and_lags_are_named_with_what_is_allowed() {
+        for (name, method) in [
+            ("withinSegments", TrendMethod::WithinSegments),
+            ("original", TrendMethod::Original),
+            ("hamedRao", TrendMethod::HamedRao),
+            ("yueWang", TrendMethod::YueWang),
+            ("preWhitening", TrendMethod::PreWhitening),
+            ("trendFreePreWhitening", TrendMethod::TrendFreePreWhitening),
+        ] {
+            let o = decode_options(&obj(&[("trend", obj(&[("method", Value::String(name.into()))]))])).unwrap();
+            assert_eq!(o.trend.method, method);
+        }
+        let trend = |members: &[(&str, Value)]| message(&obj(&[("trend", obj(members))]));
+        assert_eq!(
+            trend(&[("method", Value::String("sen".into()))]),
+            "trend.method must be one of withinSegments, original, hamedRao, yueWang, preWhitening, \
+             trendFreePreWhitening, got \"sen\""
+        );
+        let yue_wang = ("method", Value::String("yueWang".into()));
+        for lag in [1001.0, 1.5, -1.0] {
+            assert_eq!(
+                trend(&[yue_wang.clone(), ("lag", Value::Number(lag))]),
+                format!("trend.lag must be an integer in 0..=1000, got {lag}")
+            );
+        }
+        for method in ["hamedRao", "yueWang"] {
+            let most = obj(&[("method", Value::String(method.into())), ("lag", Value::Number(MAX_TREND_LAG as f64))]);
+            assert_eq!(decode_options(&obj(&[("trend", most)])).unwrap().trend.lag, Some(MAX_TREND_LAG));
+        }
+        // The lag before the method it applies to: the check waits for the whole object.
+        let lag_first = obj(&[("lag", Value::Number(2.0)), ("method", Value::String("hamedRao".into()))]);
+        assert_eq!(decode_options(&obj(&[("trend", lag_first)])).unwrap().trend.lag, Some(2));
+        let all_lags = decode_options(&obj(&[("trend", obj(&[yue_wang, ("lag", Value::Absent)]))])).unwrap();
+        assert_eq!(all_lags.trend.lag, None);
+        assert_eq!(
+            trend(&[("method", Value::String("preWhitening".into())), ("lag", Value::Number(1.0))]),
+            "trend.lag applies to trend.method 'hamedRao' or 'yueWang' only, not \"preWhitening\""
+        );
+        assert!(trend(&[("lag", Value::Number(1.0))]).contains("not \"withinSegments\""));
     }
 
     #[test]

@@ -71,6 +71,24 @@ pub enum TrendMethod {
     WithinSegments,
     /// `pymannkendall.original_test`, exact.
     Original,
+    /// `hamed_rao_modification_test`, exact: var S scaled by the significant
+    /// autocorrelations of the ranks of the detrended series.
+    HamedRao,
+    /// `yue_wang_modification_test`, exact: var S scaled by an effective sample size
+    /// from the autocorrelations of the detrended series.
+    YueWang,
+    /// `pre_whitening_modification_test`, exact: the test on `x[t] - r1 x[t-1]`.
+    PreWhitening,
+    /// `trend_free_pre_whitening_modification_test`, exact: detrend, prewhiten, re-add
+    /// the trend, then test.
+    TrendFreePreWhitening,
+}
+
+impl TrendMethod {
+    /// Whether `trend.lag` applies (pymannkendall takes `lag` only there).
+    pub fn takes_lag(self) -> bool {
+        matches!(self, TrendMethod::HamedRao | TrendMethod::YueWang)
+    }
 }
 
 macro_rules! method_names {
@@ -91,7 +109,14 @@ macro_rules! method_names {
 
 method_names!(AnomalyMethod { SegmentedHampel => "segmentedHampel", Hampel => "hampel" });
 method_names!(ChangepointMethod { LevelShift => "levelShift", L2 => "l2" });
-method_names!(TrendMethod { WithinSegments => "withinSegments", Original => "original" });
+method_names!(TrendMethod {
+    WithinSegments => "withinSegments",
+    Original => "original",
+    HamedRao => "hamedRao",
+    YueWang => "yueWang",
+    PreWhitening => "preWhitening",
+    TrendFreePreWhitening => "trendFreePreWhitening",
+});
 
 /// Hampel filter parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,15 +150,24 @@ impl Default for ChangepointOptions {
     }
 }
 
+/// The largest `trend.lag`. It bounds the work: at n = 1e6, Yue-Wang's direct
+/// autocorrelations up to lag 1000 take about 4.6 s of CPU on top of the
+/// test's 1 s (Hamed-Rao's exact transform about 1.1 s for any lag; all lags,
+/// `lag: None`, take an O(n log n) or O(n) path). docs/trend-methods.md.
+pub const MAX_TREND_LAG: usize = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrendOptions {
     pub method: TrendMethod,
     pub alpha: f64,
+    /// Hamed-Rao / Yue-Wang: the autocorrelation lags used, `1..=lag`;
+    /// `None`: all lags (pymannkendall's `lag=None`). Clamped to `n - 1`.
+    pub lag: Option<usize>,
 }
 
 impl Default for TrendOptions {
     fn default() -> Self {
-        TrendOptions { method: TrendMethod::default(), alpha: 0.05 }
+        TrendOptions { method: TrendMethod::default(), alpha: 0.05, lag: None }
     }
 }
 

@@ -2,11 +2,15 @@
 //!
 //! Field names and order are the API's (SPEC section 3, camelCase). Numbers are
 //! written so that they round-trip: integral values below 2^53 as integers, the
-//! rest in Rust's shortest round-trip form; non-finite values as `null`.
+//! rest in Rust's shortest round-trip form; non-finite values as `null`. A timestamp
+//! held as an integer is written as its exact digits ([`Ts`]); for JavaScript
+//! ([`WideTs::Quoted`]) one beyond ±(2^53 − 1) is written as a string of those
+//! digits, which the binding turns into a `BigInt` after `JSON.parse`.
 
 use std::io::Write;
 
 use crate::anomaly::Anomaly;
+use crate::batch::Ts;
 use crate::changepoint::ChangePoint;
 use crate::engine::Analysis;
 use crate::options::{AnomalyOptions, Category, ChangepointMethod, TrendMethod};
@@ -17,8 +21,8 @@ use crate::trend::Trend;
 #[derive(Debug, Clone, Copy)]
 pub enum Conclusion<'a> {
     Summary(&'a Summary),
-    Anomaly { ts: f64, anomaly: &'a Anomaly, params: AnomalyOptions },
-    Changepoint { ts: f64, changepoint: &'a ChangePoint, method: ChangepointMethod },
+    Anomaly { ts: Ts, anomaly: &'a Anomaly, params: AnomalyOptions },
+    Changepoint { ts: Ts, changepoint: &'a ChangePoint, method: ChangepointMethod },
     Trend { trend: &'a Trend, method: TrendMethod, level_shift_explained: Option<bool> },
 }
 
@@ -57,6 +61,20 @@ pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMu
             }),
         }
     }
+}
+
+/// The timestamps of a conclusion that are integers beyond ±(2^53 − 1) ([`Ts::is_wide_int`]),
+/// by field name: what [`WideTs::Quoted`] writes as strings, for the binding to make `BigInt`s.
+pub fn wide_ts(c: &Conclusion<'_>) -> impl Iterator<Item = (&'static str, i64)> {
+    let fields: [(&'static str, Option<Ts>); 2] = match c {
+        Conclusion::Summary(s) => [("firstTs", s.first_ts), ("lastTs", s.last_ts)],
+        Conclusion::Anomaly { ts, .. } | Conclusion::Changepoint { ts, .. } => [("ts", Some(*ts)), ("", None)],
+        Conclusion::Trend { .. } => [("", None), ("", None)],
+    };
+    fields.into_iter().filter_map(|(k, t)| match t {
+        Some(t @ Ts::Int(v)) if t.is_wide_int() => Some((k, v)),
+        _ => None,
+    })
 }
 
 /// Writes `s` as a JSON string.
@@ -102,6 +120,30 @@ pub fn write_num(out: &mut Vec<u8>, v: f64) {
     }
 }
 
+/// How a timestamp beyond ±(2^53 − 1) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideTs {
+    /// Its digits, a JSON number (Kafka messages, files: exact for any reader that keeps them).
+    Digits,
+    /// Its digits in a JSON string (for JavaScript, which `JSON.parse` would round).
+    Quoted,
+}
+
+/// Writes a timestamp: an integer as its exact digits (quoted when wide and `wide` says so), a
+/// double as [`write_num`] does.
+pub fn write_ts(out: &mut Vec<u8>, t: Ts, wide: WideTs) {
+    match t {
+        Ts::Int(_) if wide == WideTs::Quoted && t.is_wide_int() => {
+            let Ts::Int(t) = t else { unreachable!() };
+            let _ = write!(out, "\"{t}\"");
+        }
+        Ts::Int(t) => {
+            let _ = write!(out, "{t}");
+        }
+        Ts::Float(v) => write_num(out, v),
+    }
+}
+
 fn write_opt(out: &mut Vec<u8>, v: Option<f64>) {
     match v {
         Some(v) => write_num(out, v),
@@ -113,12 +155,24 @@ fn write_opt(out: &mut Vec<u8>, v: Option<f64>) {
 struct Obj<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
+    wide: WideTs,
 }
 
 impl<'a> Obj<'a> {
     fn open(out: &'a mut Vec<u8>) -> Self {
+        Obj::open_with(out, WideTs::Digits)
+    }
+    fn open_with(out: &'a mut Vec<u8>, wide: WideTs) -> Self {
         out.push(b'{');
-        Obj { out, first: true }
+        Obj { out, first: true, wide }
+    }
+    fn ts(&mut self, k: &str, t: Option<Ts>) -> &mut Self {
+        let wide = self.wide;
+        match t {
+            Some(t) => write_ts(self.key(k), t, wide),
+            None => self.key(k).extend_from_slice(b"null"),
+        }
+        self
     }
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
         if !self.first {
@@ -166,8 +220,15 @@ pub struct Provenance<'a> {
 
 /// Writes one conclusion as a JSON object: `series`, the fields, then, when
 /// `provenance` is given (Kafka values), `category` first and `batch`/`version` last.
-pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, provenance: Option<Provenance<'_>>) {
-    let mut o = Obj::open(out);
+/// `wide` says how integer timestamps beyond ±(2^53 − 1) are written.
+pub fn write_conclusion(
+    out: &mut Vec<u8>,
+    series: &str,
+    c: Conclusion<'_>,
+    provenance: Option<Provenance<'_>>,
+    wide: WideTs,
+) {
+    let mut o = Obj::open_with(out, wide);
     if provenance.is_some() {
         o.str("category", c.category().name());
     }
@@ -184,12 +245,12 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
                 .opt("p90", s.p90)
                 .opt("p95", s.p95)
                 .opt("p99", s.p99)
-                .opt("firstTs", s.first_ts)
-                .opt("lastTs", s.last_ts);
+                .ts("firstTs", s.first_ts)
+                .ts("lastTs", s.last_ts);
         }
         Conclusion::Anomaly { ts, anomaly: a, params } => {
             o.int("index", a.index as i64)
-                .num("ts", ts)
+                .ts("ts", Some(ts))
                 .num("value", a.value)
                 .num("median", a.median)
                 .num("mad", a.mad)
@@ -200,7 +261,7 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
         }
         Conclusion::Changepoint { ts, changepoint: c, method } => {
             o.int("index", c.index as i64)
-                .num("ts", ts)
+                .ts("ts", Some(ts))
                 .num("meanBefore", c.mean_before)
                 .num("meanAfter", c.mean_after)
                 .num("delta", c.delta)
@@ -231,8 +292,8 @@ pub fn write_conclusion(out: &mut Vec<u8>, series: &str, c: Conclusion<'_>, prov
 }
 
 /// The whole result as JSON, in the shape of the JS `AnalysisResult`
-/// (categories not requested are empty arrays).
-pub fn analysis_json(a: &Analysis) -> Vec<u8> {
+/// (categories not requested are empty arrays); `wide` as in [`write_conclusion`].
+pub fn analysis_json(a: &Analysis, wide: WideTs) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 * (a.ids.len() + 1));
     out.push(b'{');
     for category in Category::ALL {
@@ -245,7 +306,7 @@ pub fn analysis_json(a: &Analysis) -> Vec<u8> {
                     out.push(b',');
                 }
                 first = false;
-                write_conclusion(&mut out, series, c, None);
+                write_conclusion(&mut out, series, c, None, wide);
             });
         }
         out.extend_from_slice(b"],");
@@ -325,7 +386,7 @@ pub fn messages(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, cr
             let key_start = m.data.len();
             m.data.extend_from_slice(series.as_bytes());
             let value_start = m.data.len();
-            write_conclusion(&mut m.data, series, c, Some(provenance));
+            write_conclusion(&mut m.data, series, c, Some(provenance), WideTs::Digits);
             let value_end = m.data.len();
             m.index.extend([code, key_start, value_start, value_start, value_end].map(|v| v as u32));
         });
@@ -357,6 +418,24 @@ mod tests {
         for v in [0.1 + 0.2, 1.0 / 3.0, 123456.789e10, 9007199254740993.0] {
             assert_eq!(num(v).parse::<f64>().unwrap(), v);
         }
+    }
+
+    #[test]
+    fn integer_timestamps_are_written_exactly() {
+        let ts = |t: Ts, wide: WideTs| {
+            let mut o = Vec::new();
+            write_ts(&mut o, t, wide);
+            String::from_utf8(o).unwrap()
+        };
+        let ns = 1_732_600_000_000_000_123i64;
+        assert_eq!(ts(Ts::Int(ns), WideTs::Digits), "1732600000000000123");
+        assert_eq!(ts(Ts::Int(-ns), WideTs::Quoted), "\"-1732600000000000123\"");
+        assert_eq!(ts(Ts::Int(i64::MIN), WideTs::Digits), "-9223372036854775808");
+        // Within ±(2^53 − 1) a JS number is exact: never quoted.
+        assert_eq!(ts(Ts::Int(9_007_199_254_740_991), WideTs::Quoted), "9007199254740991");
+        assert_eq!(ts(Ts::Int(9_007_199_254_740_992), WideTs::Quoted), "\"9007199254740992\"");
+        assert_eq!(ts(Ts::Float(1.5), WideTs::Quoted), "1.5");
+        assert_eq!(ts(Ts::Float(-0.0), WideTs::Digits), "-0.0");
     }
 
     #[test]

@@ -40,6 +40,26 @@ pub fn median_sorted(sorted: &[f64]) -> f64 {
 
 /// Median of a non-empty slice, reordering it (O(n) expected).
 pub fn median_in_place(buf: &mut [f64]) -> f64 {
+    median_in_place_by(buf, cmp)
+}
+
+/// [`median_in_place`] with the plain float order, in which `-0.0` and `0.0` are equal:
+/// fewer instructions a comparison than the total order, and the same median but for the
+/// sign of a zero (for callers to whom that sign cannot matter, e.g. squared scales).
+pub fn median_in_place_signless_zero(buf: &mut [f64]) -> f64 {
+    median_in_place_by(buf, |a: &f64, b: &f64| {
+        if a < b {
+            Ordering::Less
+        } else if a > b {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        }
+    })
+}
+
+#[inline(always)]
+fn median_in_place_by(buf: &mut [f64], cmp: impl Fn(&f64, &f64) -> Ordering + Copy) -> f64 {
     let n = buf.len();
     assert!(n > 0, "median of an empty slice");
     let mid = n / 2;
@@ -106,6 +126,28 @@ pub fn percentiles_in_place(buf: &mut [f64], qs: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain float order finds the same median as the total order, up to the sign of a
+    /// zero (signed zeros, ties, odd and even lengths).
+    #[test]
+    fn signless_zero_median_is_the_median() {
+        let mut state = 7u64;
+        for n in 1..200usize {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    match state >> 61 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        k => ((state >> 40) % 7) as f64 - 3.0 + 0.5 * k as f64,
+                    }
+                })
+                .collect();
+            let (mut a, mut b) = (v.clone(), v.clone());
+            let (want, got) = (median_in_place(&mut a), median_in_place_signless_zero(&mut b));
+            assert!(want == got && !got.is_nan(), "n={n}: {want} vs {got}");
+        }
+    }
 
     fn sorted(v: &[f64]) -> Vec<f64> {
         let mut s = v.to_vec();

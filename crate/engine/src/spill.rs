@@ -9,8 +9,11 @@
 //! segments, one per series (little-endian):
 //!
 //! ```text
-//! u32 id length | id (UTF-8) | u32 rank | u32 n | n x f64 ts | n x f64 value
+//! u32 id length | id (UTF-8) | u32 rank | u32 n | u8 ts form | ts | n x f64 value
 //! ```
+//!
+//! where the ts form says how the timestamps are held ([`crate::batch::Timestamps`]): 0, `n x
+//! i64`; 1, `n x f64`; 2, `n x (u8 tag | 8 bytes)`, tag 0 an i64, 1 an f64.
 //!
 //! `rank` is the series' place in the chunk's first-appearance order; its points are the
 //! chunk's, stably sorted by ts. [`read_unit`] reads whole partitions back (one byte range per
@@ -32,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::batch::{Batch, Series};
+use crate::batch::{Batch, Points, Series, Timestamps, Ts};
 use crate::error::{Error, ErrorKind};
 use crate::options::{BadLinePolicy, Format};
 use crate::parse::{csv_header_end, detect_format, parse, strip_bom, whole_lines_len};
@@ -142,20 +145,41 @@ pub fn read_unit(file: &File, pieces: &[(u64, u64)]) -> Result<Batch, Error> {
             at += id_len;
             let rank = take_u32(&buf, &mut at).ok_or_else(|| corrupt(here, "truncated segment"))?;
             let n = take_u32(&buf, &mut at).ok_or_else(|| corrupt(here, "truncated segment"))? as usize;
-            let body = buf.get(at..at + 16 * n).ok_or_else(|| corrupt(here, "truncated points"))?;
-            at += 16 * n;
+            let form = *buf.get(at).ok_or_else(|| corrupt(here, "truncated segment"))?;
+            at += 1;
+            let ts_bytes = match form {
+                0 | 1 => 8 * n,
+                2 => 9 * n,
+                _ => return Err(corrupt(here, "unknown timestamp form")),
+            };
+            let body = buf.get(at..at + ts_bytes + 8 * n).ok_or_else(|| corrupt(here, "truncated points"))?;
+            at += ts_bytes + 8 * n;
             let k_series = match index.get(id) {
                 Some(&s) => s,
                 None => {
                     index.insert(id.to_owned(), series.len());
-                    series.push(Gathered { id: id.to_owned(), first: (k, rank), ts: Vec::new(), values: Vec::new() });
+                    series.push(Gathered { id: id.to_owned(), first: (k, rank), points: Points::default() });
                     series.len() - 1
                 }
             };
-            let s = &mut series[k_series];
-            let (ts, values) = body.split_at(8 * n);
-            s.ts.extend(ts.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())));
-            s.values.extend(values.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())));
+            let (ts, values) = body.split_at(ts_bytes);
+            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+            let stamp = |i: usize| match form {
+                0 => Ts::Int(word(&ts[8 * i..8 * i + 8]) as i64),
+                1 => Ts::of_f64(f64::from_bits(word(&ts[8 * i..8 * i + 8]))),
+                _ => {
+                    let bits = word(&ts[9 * i + 1..9 * i + 9]);
+                    if ts[9 * i] == 0 {
+                        Ts::Int(bits as i64)
+                    } else {
+                        Ts::Float(f64::from_bits(bits))
+                    }
+                }
+            };
+            let p = &mut series[k_series].points;
+            for (i, v) in values.chunks_exact(8).enumerate() {
+                p.push(stamp(i), f64::from_bits(word(v)));
+            }
             points += n;
         }
     }
@@ -168,21 +192,39 @@ pub fn read_unit(file: &File, pieces: &[(u64, u64)]) -> Result<Batch, Error> {
 struct Gathered {
     id: String,
     first: (usize, u32),
-    ts: Vec<f64>,
-    values: Vec<f64>,
+    points: Points,
 }
 
 impl Gathered {
-    /// The series, stably sorted by ts (timestamps are finite: `<=` is a total order here),
-    /// as parsing sorts it.
+    /// The series, stably sorted by ts, as parsing sorts it.
     fn finish(self) -> Series {
-        if self.ts.windows(2).all(|w| w[0] <= w[1]) {
-            return Series { id: self.id, ts: self.ts, values: self.values };
-        }
-        let mut points: Vec<(f64, f64)> = self.ts.into_iter().zip(self.values).collect();
-        points.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
-        let (ts, values) = points.into_iter().unzip();
+        let (ts, values) = self.points.into_sorted();
         Series { id: self.id, ts, values }
+    }
+}
+
+/// Appends a series' ts form and timestamps in spill form (see the [module documentation](self)).
+fn encode_ts(bytes: &mut Vec<u8>, ts: &Timestamps) {
+    match ts {
+        Timestamps::Integer(ts) => {
+            bytes.push(0);
+            ts.iter().for_each(|t| bytes.extend_from_slice(&t.to_le_bytes()));
+        }
+        Timestamps::Float(ts) => {
+            bytes.push(1);
+            ts.iter().for_each(|t| bytes.extend_from_slice(&t.to_le_bytes()));
+        }
+        Timestamps::Mixed(ts) => {
+            bytes.push(2);
+            for t in ts {
+                let (tag, bits) = match *t {
+                    Ts::Int(t) => (0, t as u64),
+                    Ts::Float(v) => (1, v.to_bits()),
+                };
+                bytes.push(tag);
+                bytes.extend_from_slice(&bits.to_le_bytes());
+            }
+        }
     }
 }
 
@@ -373,7 +415,7 @@ impl Encoded {
         let mut order: Vec<(usize, usize)> =
             batch.series.iter().enumerate().map(|(i, s)| (partition_of(&s.id, partitions), i)).collect();
         order.sort_unstable();
-        let size: usize = batch.series.iter().map(|s| 12 + s.id.len() + 16 * s.values.len()).sum();
+        let size: usize = batch.series.iter().map(|s| 13 + s.id.len() + 16 * s.values.len()).sum();
         let mut bytes = Vec::with_capacity(size);
         let mut offsets = Vec::with_capacity(partitions + 1);
         let mut partition_points = vec![0; partitions];
@@ -386,7 +428,7 @@ impl Encoded {
             bytes.extend_from_slice(s.id.as_bytes());
             bytes.extend_from_slice(&(i as u32).to_le_bytes());
             bytes.extend_from_slice(&(s.values.len() as u32).to_le_bytes());
-            s.ts.iter().for_each(|t| bytes.extend_from_slice(&t.to_le_bytes()));
+            encode_ts(&mut bytes, &s.ts);
             s.values.iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
             partition_points[p] += s.values.len() as u64;
         }

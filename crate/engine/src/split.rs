@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::batch::Series;
 use crate::error::Error;
 use crate::options::{BadLinePolicy, Format};
-use crate::output::{write_num, write_str};
+use crate::output::{write_num, write_str, write_ts, WideTs};
 use crate::parse::parse;
 
 /// The units of a batch and what parsing it found.
@@ -72,9 +72,9 @@ fn write_unit(series: &[Series]) -> Vec<u8> {
         key.extend_from_slice(b"{\"series\":");
         write_str(&mut key, &s.id);
         key.extend_from_slice(b",\"ts\":");
-        for (&ts, &v) in s.ts.iter().zip(&s.values) {
+        for (ts, &v) in s.ts.iter().zip(&s.values) {
             out.extend_from_slice(&key);
-            write_num(&mut out, ts);
+            write_ts(&mut out, ts, WideTs::Digits);
             out.extend_from_slice(b",\"value\":");
             write_num(&mut out, v); // NaN (missing) is written as null
             out.extend_from_slice(b"}\n");

@@ -18,6 +18,7 @@
 //! when both `0.0` and `-0.0` occur: numpy's SIMD reduction picks one of them
 //! in a lane-dependent order; this picks the first. The values compare equal.
 
+use crate::batch::{Timestamps, Ts};
 use crate::select::percentiles_in_place;
 
 /// Summary of one series. Statistics are `None` when no value is present.
@@ -33,8 +34,8 @@ pub struct Summary {
     pub p90: Option<f64>,
     pub p95: Option<f64>,
     pub p99: Option<f64>,
-    pub first_ts: Option<f64>,
-    pub last_ts: Option<f64>,
+    pub first_ts: Option<Ts>,
+    pub last_ts: Option<Ts>,
 }
 
 /// The percentiles reported, ascending (as [`percentiles_in_place`] requires).
@@ -125,10 +126,10 @@ pub fn numpy_std(a: &[f64], mean: f64) -> f64 {
 ///
 /// `first_ts` / `last_ts` cover every point, missing or not (`None` only for an
 /// empty series); everything else covers the non-missing values.
-pub fn summarize(ts: &[f64], values: &[f64]) -> Summary {
+pub fn summarize(ts: &Timestamps, values: &[f64]) -> Summary {
     debug_assert_eq!(ts.len(), values.len(), "one ts per value");
-    let first_ts = ts.first().copied();
-    let last_ts = ts.last().copied();
+    let first_ts = ts.first();
+    let last_ts = ts.last();
 
     // Non-missing values in ts order: the summation order numpy would see.
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
@@ -215,11 +216,11 @@ mod tests {
 
     #[test]
     fn empty_and_all_missing() {
-        let s = summarize(&[], &[]);
+        let s = summarize(&Timestamps::Integer(vec![]), &[]);
         assert_eq!((s.count, s.missing, s.first_ts, s.mean), (0, 0, None, None));
-        let s = summarize(&[1.0, 2.0], &[f64::NAN, f64::NAN]);
+        let s = summarize(&Timestamps::Integer(vec![1, 2]), &[f64::NAN, f64::NAN]);
         assert_eq!((s.count, s.missing), (0, 2));
-        assert_eq!((s.first_ts, s.last_ts), (Some(1.0), Some(2.0)));
+        assert_eq!((s.first_ts, s.last_ts), (Some(Ts::Int(1)), Some(Ts::Int(2))));
         assert!(s.min.is_none() && s.p99.is_none() && s.std.is_none());
     }
 
@@ -243,7 +244,7 @@ mod tests {
         // numpy's infinities are JSON nulls here: the engine never reports a non-finite statistic.
         let finite = |x: f64| x.is_finite().then_some(x);
         for (values, mean, std, p) in cases {
-            let ts: Vec<f64> = (0..values.len()).map(|i| i as f64).collect();
+            let ts = Timestamps::Integer((0..values.len() as i64).collect());
             let s = summarize(&ts, values);
             let got = [s.mean, s.std, s.p50, s.p90, s.p95, s.p99].map(|x| x.and_then(finite).map(f64::to_bits));
             let want = [mean, std, p[0], p[1], p[2], p[3]].map(|x| finite(x).map(f64::to_bits));
@@ -253,7 +254,7 @@ mod tests {
 
     #[test]
     fn single_value_keeps_negative_zero() {
-        let s = summarize(&[5.0], &[-0.0]);
+        let s = summarize(&Timestamps::Integer(vec![5]), &[-0.0]);
         for p in [s.p50, s.p90, s.p95, s.p99] {
             assert!(p.unwrap().is_sign_negative());
         }

@@ -22,17 +22,24 @@
 //! the two counts of a search round, key computation); shorter ones run
 //! sequentially since the caller already spreads series over the pool.
 //!
+//! [`trend_test`] adds pymannkendall's four modified tests for autocorrelated
+//! series (`trend.method`), built on the same S, var S and Sen's slope.
+//!
 //! Infinite values are ordinary values for S (as in numpy); their quotients in
 //! Sen's slope are +-inf, or NaN (left out) for two infinities of the same
 //! sign. Inputs longer than `u32::MAX` are out of scope (`None`).
 
+mod acf;
+mod modified;
 mod msort;
 pub mod normal;
+mod ntt;
 mod sen;
 pub mod within_segments;
 
 pub use sen::sen_slope;
 
+use crate::options::{TrendMethod, TrendOptions};
 use crate::summary::pairwise_sum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +70,8 @@ pub struct Trend {
     pub var_s: f64,
     pub slope: f64,
     pub intercept: f64,
-    /// Number of non-missing values.
+    /// Number of non-missing values (the prewhitening tests score the `n - 1`
+    /// prewhitened ones; Tau is over those).
     pub n: usize,
 }
 
@@ -94,16 +102,68 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
         return None;
     }
     let score = score_sorting(&mut sorted);
+    Some(mann_kendall_of_sorted(x, &sorted, &score, alpha))
+}
+
+/// [`mann_kendall`] of `x` given its non-missing values sorted ascending (at least 3) and
+/// their score (for callers that have them from another computation).
+fn mann_kendall_of_sorted(x: &[f64], sorted: &[f64], score: &MkScore, alpha: f64) -> Trend {
+    let n = sorted.len();
     let (s, var_s) = (score.s, score.var_s);
 
     let Decision { z, p, h, trend } = decide(s, var_s, alpha);
-    let tau = s as f64 / (0.5 * n as f64 * (n - 1) as f64);
+    let tau = kendall_tau(s, n);
 
     let finite = sorted.first().is_some_and(|v| v.is_finite()) && sorted.last().is_some_and(|v| v.is_finite());
     let zero = finite.then_some(sen::ZeroCounts { lt: score.lt, eq: score.eq });
+    let (slope, intercept) = sen_line(x, sorted, zero);
+
+    Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n }
+}
+
+/// The test `o.method` names, as pymannkendall 1.4.3 computes it: `original_test` or one
+/// of the four modifications ([`modified`]). `None` when fewer than 3 values are present.
+/// Not for [`TrendMethod::WithinSegments`], which needs the level-shift fit
+/// ([`within_segments`]).
+pub fn trend_test(x: &[f64], o: &TrendOptions) -> Option<Trend> {
+    let original = mann_kendall(x, o.alpha)?;
+    let present = || -> Vec<f64> { x.iter().copied().filter(|v| !v.is_nan()).collect() };
+    let (s, var_s, tested) = match o.method {
+        TrendMethod::Original => return Some(original),
+        TrendMethod::WithinSegments => unreachable!("withinSegments is tested on the level-shift fit"),
+        TrendMethod::HamedRao => {
+            let factor = modified::hamed_rao_factor(&present(), original.slope, o.alpha, o.lag);
+            (original.s, original.var_s * factor, original.n)
+        }
+        TrendMethod::YueWang => {
+            let factor = modified::yue_wang_factor(&present(), original.slope, o.lag);
+            (original.s, original.var_s * factor, original.n)
+        }
+        TrendMethod::PreWhitening => score_of(&modified::pre_whiten(&present())),
+        TrendMethod::TrendFreePreWhitening => score_of(&modified::trend_free_pre_whiten(&present(), original.slope)),
+    };
+    let Decision { z, p, h, trend } = decide(s, var_s, o.alpha);
+    Some(Trend { trend, h, p, z, tau: kendall_tau(s, tested), s, var_s, ..original })
+}
+
+/// S, var S and the number of values of a prewhitened series (at least 2, from 3 present).
+fn score_of(whitened: &[f64]) -> (i64, f64, usize) {
+    let score = mk_score(whitened).expect("at least 2 prewhitened values from 3 present");
+    (score.s, score.var_s, score.n)
+}
+
+/// pymannkendall's Tau: `s` over the `n (n - 1) / 2` pairs of the `n` values scored.
+fn kendall_tau(s: i64, n: usize) -> f64 {
+    s as f64 / (0.5 * n as f64 * (n - 1) as f64)
+}
+
+/// pymannkendall's `sens_slope(x)`: Sen's slope over the original positions and
+/// `np.nanmedian(x) - np.median(present positions) * slope`. `sorted`: the
+/// present values, sorted.
+fn sen_line(x: &[f64], sorted: &[f64], zero: Option<sen::ZeroCounts>) -> (f64, f64) {
+    let n = sorted.len();
     let slope = sen::slope(x, zero);
-    // np.nanmedian(x) - np.median(np.arange(len(x))[~np.isnan(x)]) * slope
-    let med_x = median_of_sorted(&sorted);
+    let med_x = median_of_sorted(sorted);
     let med_pos = {
         // The middle one or two of the present positions.
         let (lo_k, hi_k) = ((n - 1) / 2, n / 2);
@@ -123,9 +183,7 @@ pub fn mann_kendall(x: &[f64], alpha: f64) -> Option<Trend> {
             sen::np_median_of_middles(&[a, b])
         }
     };
-    let intercept = med_x - med_pos * slope;
-
-    Some(Trend { trend, h, p, z, tau, s, var_s, slope, intercept, n })
+    (slope, med_x - med_pos * slope)
 }
 
 /// The outcome of a Mann-Kendall-type test from its score and variance.
@@ -167,9 +225,15 @@ pub fn mk_score(x: &[f64]) -> Option<MkScore> {
 
 /// Sorts `v` (no NaN), computing S and var S on the way.
 fn score_sorting(v: &mut [f64]) -> MkScore {
-    let n = v.len();
-    let par = n >= sen::PAR_MIN;
+    let par = v.len() >= sen::PAR_MIN;
     let lt = msort::sort_count(v, &|a: &f64, b: &f64| a < b, par);
+    score_of_sorted(v, lt)
+}
+
+/// S and var S of values given sorted ascending (no NaN, at least 2), with `lt` the number
+/// of pairs `i < j` of the original order with `x_j < x_i`.
+fn score_of_sorted(v: &[f64], lt: u64) -> MkScore {
+    let n = v.len();
     // Tie groups in ascending value order (as np.unique lists them).
     let mut eq = 0u64;
     let mut groups: Vec<u64> = Vec::new();

@@ -71,6 +71,7 @@ fn options(v: &Value) -> Options {
         if let Some(a) = num(t, "alpha") {
             o.trend.alpha = a;
         }
+        o.trend.lag = num(t, "lag").map(|l| l as usize);
     }
     o
 }
@@ -146,7 +147,8 @@ fn every_case_matches_the_references_as_ndjson_and_csv() {
             let input = std::fs::read(golden_dir().join(file)).unwrap();
             match engine::analyze(&input, &opts, &never) {
                 Ok(a) => {
-                    let got: Value = serde_json::from_slice(&output::analysis_json(&a)).unwrap();
+                    let got: Value =
+                        serde_json::from_slice(&output::analysis_json(&a, output::WideTs::Digits)).unwrap();
                     problems.extend(mismatches(&got, &want, &format!("{name}.{key}")));
                     compared += 1;
                 }

@@ -7,6 +7,7 @@
 //! the test prints how many match bit-exactly.
 
 use conclude_engine::anomaly::{hampel, hampel_sequential, Anomaly};
+use conclude_engine::batch::Timestamps;
 use conclude_engine::summary::{summarize, Summary};
 
 fn num(s: &str) -> f64 {
@@ -58,7 +59,7 @@ fn check_summaries(text: &str) -> Tally {
         let (values, expect) = line.split_once(';').expect("';'");
         let values = floats(values);
         let e: Vec<&str> = expect.split_whitespace().collect();
-        let ts: Vec<f64> = (0..values.len()).map(|i| 1000.0 + i as f64).collect();
+        let ts = Timestamps::Float((0..values.len()).map(|i| 1000.5 + i as f64).collect());
         let s: Summary = summarize(&ts, &values);
         let ctx = format!("line {} (n={}): {s:?} vs {e:?}", line_no + 1, values.len());
         assert_eq!(s.count, e[0].parse::<usize>().unwrap(), "{ctx}");
@@ -68,7 +69,7 @@ fn check_summaries(text: &str) -> Tally {
             assert!(same_value(got, opt(want)), "quantile {ctx}");
         }
         assert!(close(s.mean, opt(e[4])) && close(s.std, opt(e[5])), "{ctx}");
-        assert_eq!((s.first_ts, s.last_ts), (ts.first().copied(), ts.last().copied()));
+        assert_eq!((s.first_ts, s.last_ts), (ts.first(), ts.last()));
         t.cases += 1;
         t.mean_exact += same(s.mean, opt(e[4])) as usize;
         t.std_exact += same(s.std, opt(e[5])) as usize;

@@ -46,11 +46,19 @@ pub struct ChangepointOptions {
 #[napi(object, object_to_js = false)]
 pub struct TrendOptions {
     /// `withinSegments` (default): Mann-Kendall between points of the same level-shift segment,
-    /// corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly.
-    #[napi(ts_type = "'withinSegments' | 'original'")]
+    /// corrected for AR(1) noise. `original`: `pymannkendall.original_test` exactly. `hamedRao`,
+    /// `yueWang`, `preWhitening`, `trendFreePreWhitening`: pymannkendall's modified tests for
+    /// autocorrelated series (`hamed_rao_`, `yue_wang_`, `pre_whitening_`,
+    /// `trend_free_pre_whitening_modification_test`) exactly.
+    #[napi(
+        ts_type = "'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'"
+    )]
     pub method: Option<String>,
     /// Significance level. Default 0.05.
     pub alpha: Option<f64>,
+    /// `hamedRao` / `yueWang` only: use the autocorrelations of lags `1..=lag` (0..=1000).
+    /// Default (absent or null): all lags.
+    pub lag: Option<f64>,
 }
 
 /// Options of every analysis entry point (all optional).
@@ -190,7 +198,12 @@ pub struct SummaryConclusion {
     pub p90: Option<f64>,
     pub p95: Option<f64>,
     pub p99: Option<f64>,
+    /// The first point's `ts` (missing or not): a `number`, or a `bigint` for an integer
+    /// beyond ±(2^53 − 1) (e.g. epoch nanoseconds), exact.
+    #[napi(ts_type = "number | bigint")]
     pub first_ts: Option<f64>,
+    /// The last point's `ts`, as `firstTs`.
+    #[napi(ts_type = "number | bigint")]
     pub last_ts: Option<f64>,
 }
 
@@ -200,6 +213,8 @@ pub struct AnomalyConclusion {
     pub series: String,
     /// Position among the series' non-missing values.
     pub index: u32,
+    /// The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact.
+    #[napi(ts_type = "number | bigint")]
     pub ts: f64,
     pub value: f64,
     pub median: f64,
@@ -218,6 +233,8 @@ pub struct ChangepointConclusion {
     pub series: String,
     /// Position among the series' non-missing values.
     pub index: u32,
+    /// The point's `ts`: a `number`, or a `bigint` for an integer beyond ±(2^53 − 1), exact.
+    #[napi(ts_type = "number | bigint")]
     pub ts: f64,
     /// Plain means of the segments before and after.
     pub mean_before: f64,
@@ -230,8 +247,9 @@ pub struct ChangepointConclusion {
     pub method: String,
 }
 
-/// Mann-Kendall trend test and Sen's slope (`original`: pymannkendall.original_test; `withinSegments`:
-/// the test within the level-shift segments, Sen's slope of the series with the level offsets removed).
+/// Mann-Kendall trend test and Sen's slope (`original` and the four modified tests: the
+/// pymannkendall test of that name; `withinSegments`: the test within the level-shift segments,
+/// Sen's slope of the series with the level offsets removed).
 #[napi(object, object_from_js = false)]
 pub struct TrendConclusion {
     pub series: String,
@@ -245,9 +263,11 @@ pub struct TrendConclusion {
     pub var_s: f64,
     pub slope: f64,
     pub intercept: f64,
-    /// Non-missing values.
+    /// Non-missing values (`preWhitening` / `trendFreePreWhitening` test the `n - 1` prewhitened ones).
     pub n: u32,
-    #[napi(ts_type = "'withinSegments' | 'original'")]
+    #[napi(
+        ts_type = "'withinSegments' | 'original' | 'hamedRao' | 'yueWang' | 'preWhitening' | 'trendFreePreWhitening'"
+    )]
     pub method: String,
     /// `withinSegments` only: `original_test` would call a trend what the level shifts explain.
     pub level_shift_explained: Option<bool>,

@@ -7,7 +7,8 @@
 //!   on the JS thread through napi's threadsafe function). No libuv thread is
 //!   held for the job, so fs, dns and zlib keep theirs (lightningcss does the same).
 //!   It resolves with the result serialized in chunks ([`deliver`]), which the
-//!   loader (`index.js`) parses a chunk per event-loop turn.
+//!   loader (`index.js`) parses a chunk per event-loop turn; `analyzeNative`'s, the
+//!   same shape, it parses at once.
 //! * One panic guard, [`guarded`], runs all engine work (sync, and on the pool): a bug
 //!   becomes `ERR_CONCLUDE_INTERNAL`, never an abort of the Node process. napi's
 //!   `catch_unwind` on every entry point covers the argument conversions around it.
@@ -85,29 +86,31 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     ts_args_type = "input: Buffer | Uint8Array, options?: AnalyzeOptions",
     ts_return_type = "AnalysisResult"
 )]
-pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -> Result<Unknown<'env>> {
+pub fn analyze_native<'env>(env: &'env Env, input: Unknown, options: Option<Unknown>) -> Result<Object<'env>> {
     let bytes = input::borrow(env, &input)?;
     let opts = convert::read_options(env, options.as_ref())?;
     sync_result(env, |never| engine::analyze(bytes, &opts.engine, never))
 }
 
-/// The result of a synchronous analysis as JS objects (`JSON.parse` of the engine's JSON).
+/// The result of a synchronous analysis, serialized one array per category for the loader to
+/// parse at once.
 fn sync_result<'env>(
     env: &'env Env,
     analysis: impl FnOnce(&AtomicBool) -> std::result::Result<Analysis, EngineError>,
-) -> Result<Unknown<'env>> {
+) -> Result<Object<'env>> {
     let never = AtomicBool::new(false);
-    let json = guarded(|| analysis(&never).map(|a| output::analysis_json(&a))).map_err(|e| js_error(env, e))?;
-    deliver::json_parse(env, &json)
+    let prepared = guarded(|| analysis(&never).and_then(|a| deliver::prepare(&a, usize::MAX)));
+    prepared.map_err(|e| js_error(env, e))?.into_js(env)
 }
 
-/// The result of an async analysis, serialized in chunks for the loader to parse.
+/// The result of an async analysis, serialized in chunks for the loader to parse a chunk per
+/// event-loop turn.
 fn async_result<'env>(
     env: &'env Env,
     hold: impl FnOnce(&Env) -> Result<Held>,
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, ObjectRef>> {
-    spawn_job(env, hold, options, deliver::prepare, |r, env| r.into_js(env))
+    spawn_job(env, hold, options, |a| deliver::prepare(&a, deliver::CHUNK), |r, env| r.into_js(env)?.create_ref())
 }
 
 /// Analyses a batch on the engine's thread pool without blocking the event
@@ -140,7 +143,7 @@ pub fn analyze_columns_native<'env>(
     env: &'env Env,
     series: Unknown,
     options: Option<Unknown>,
-) -> Result<Unknown<'env>> {
+) -> Result<Object<'env>> {
     let entries = columns::read(env, &series)?;
     let opts = convert::read_options(env, options.as_ref())?;
     sync_result(env, |never| engine::analyze_columns(entries, &opts.engine, never))
@@ -169,8 +172,8 @@ pub fn analyze_columns<'env>(
 pub struct SeriesColumns {
     /// The series id (non-empty).
     pub id: String,
-    /// Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds
-    /// (today converted to the nearest double, as NDJSON integers are).
+    /// Timestamps in any unit; a `BigInt64Array` for integers such as epoch nanoseconds, held
+    /// exactly as NDJSON integers are (results carry one beyond ±(2^53 − 1) as a `bigint`).
     #[napi(ts_type = "Float64Array | BigInt64Array | number[]")]
     pub ts: Vec<f64>,
     /// Values; `NaN` (or `null` in an array) is a missing value.

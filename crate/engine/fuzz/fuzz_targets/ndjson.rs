@@ -8,6 +8,7 @@
 
 use conclude_engine::options::{BadLinePolicy, Format};
 use conclude_engine::parse::{iso8601, parse, MAX_SERIES_BYTES};
+use conclude_engine::batch::{Timestamps, Ts};
 use conclude_engine::{Batch, Series};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -15,7 +16,7 @@ use serde_json::Value;
 enum Line {
     Blank,
     Bad,
-    Point(String, f64, f64),
+    Point(String, Ts, f64),
     /// serde_json is stricter than JSON here.
     Unjudged,
 }
@@ -24,7 +25,7 @@ fn reference_line(line: &[u8]) -> Line {
     if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
         return Line::Blank;
     }
-    let v: Value = match serde_json::from_slice(line) {
+    let v: Value = match from_slice_like_json_parse(line) {
         Ok(v) => v,
         Err(e) => {
             let why = e.to_string();
@@ -38,8 +39,9 @@ fn reference_line(line: &[u8]) -> Line {
     };
     let number = |v: &Value| v.as_f64().filter(|x| x.is_finite());
     let ts = match map.get("ts") {
-        Some(Value::String(s)) => iso8601::to_epoch_ms(s.as_bytes()).ok(),
-        Some(v @ Value::Number(_)) => number(v),
+        Some(Value::String(s)) => iso8601::to_epoch_ms(s.as_bytes()).ok().map(Ts::of_f64),
+        // An integer literal within i64 is exact; serde_json reads `-0` as the double -0.0.
+        Some(v @ Value::Number(_)) => v.as_i64().map(Ts::Int).or_else(|| number(v).map(Ts::of_f64)),
         _ => None,
     };
     let value = match map.get("value") {
@@ -53,9 +55,34 @@ fn reference_line(line: &[u8]) -> Line {
     }
 }
 
+/// `serde_json::from_slice`, except that a number too large for a double (`1e400`), which
+/// serde_json rejects and `JSON.parse` reads as `Infinity`, is read as `{}`: a value of the same
+/// JSON grammar that is ignored in an ignored field and bad as `series`, `ts` or `value`, as an
+/// infinite number is there. (Found by the fuzzer: `{"series":"a","ts":1,"":1e888,"value":1}`
+/// is a point.) serde_json's error column is the 1-based byte column of the literal's last byte.
+fn from_slice_like_json_parse(line: &[u8]) -> serde_json::Result<Value> {
+    let is_number_byte = |b: &u8| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-');
+    let mut line = line.to_vec();
+    loop {
+        match serde_json::from_slice(&line) {
+            Err(e) if e.to_string().starts_with("number out of range") => {
+                let at = e.column().min(line.len());
+                let end = at + line[at..].iter().take_while(|b| is_number_byte(b)).count();
+                let start = line[..end].iter().rposition(|b| !is_number_byte(b)).map_or(0, |p| p + 1);
+                if start >= end {
+                    return Err(e);
+                }
+                line.splice(start..end, *b"{}");
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The batch of the whole input, or `None` when a line is unjudged.
 fn reference(input: &[u8]) -> Option<Batch> {
     let mut batch = Batch::default();
+    let mut points: Vec<Vec<(Ts, f64)>> = Vec::new();
     for (k, line) in input.split(|&b| b == b'\n').enumerate() {
         match reference_line(line) {
             Line::Blank => {}
@@ -71,19 +98,19 @@ fn reference(input: &[u8]) -> Option<Batch> {
                 let s = match batch.series.iter().position(|s| s.id == id) {
                     Some(p) => p,
                     None => {
-                        batch.series.push(Series { id, ts: vec![], values: vec![] });
+                        batch.series.push(Series { id, ts: Timestamps::default(), values: vec![] });
+                        points.push(Vec::new());
                         batch.series.len() - 1
                     }
                 };
-                batch.series[s].ts.push(ts);
-                batch.series[s].values.push(value);
+                points[s].push((ts, value));
             }
         }
     }
-    for s in &mut batch.series {
-        let mut pairs: Vec<(f64, f64)> = s.ts.iter().copied().zip(s.values.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable; ts are finite
-        (s.ts, s.values) = pairs.into_iter().unzip();
+    for (s, mut pairs) in batch.series.iter_mut().zip(points) {
+        pairs.sort_by(|a, b| a.0.cmp_exact(b.0)); // stable, on the exact values
+        let (ts, values) = pairs.into_iter().unzip();
+        (s.ts, s.values) = (Timestamps::Mixed(ts), values);
     }
     Some(batch)
 }

@@ -4,7 +4,7 @@
 #![no_main]
 
 use conclude_engine::option_decoder::{decode_message_options, decode_options, decode_spill_options, Value};
-use conclude_engine::options::{BadLinePolicy, Format, Options};
+use conclude_engine::options::{BadLinePolicy, Format, Options, MAX_TREND_LAG};
 use libfuzzer_sys::fuzz_target;
 
 fn from_json(v: &serde_json::Value) -> Value {
@@ -31,17 +31,32 @@ fn to_value(o: &Options) -> Value {
     let mut members = vec![
         ("onBadLine", Value::String(if o.on_bad_line == BadLinePolicy::Skip { "skip" } else { "fail" }.into())),
         ("categories", Value::Array(o.categories.iter().map(|c| Value::String(c.name().into())).collect())),
-        ("anomaly", obj(vec![("halfWindow", num(o.anomaly.half_window as f64)), ("threshold", num(o.anomaly.threshold))])),
+        (
+            "anomaly",
+            obj(vec![
+                ("method", Value::String(o.anomaly.method.name().into())),
+                ("halfWindow", num(o.anomaly.half_window as f64)),
+                ("threshold", num(o.anomaly.threshold)),
+            ]),
+        ),
         (
             "changepoint",
             obj(vec![
+                ("method", Value::String(o.changepoint.method.name().into())),
                 ("minSize", num(o.changepoint.min_size as f64)),
                 ("jump", num(o.changepoint.jump as f64)),
                 ("penalty", o.changepoint.penalty.map_or(Value::Absent, num)),
                 ("clean", Value::Bool(o.changepoint.clean)),
             ]),
         ),
-        ("trend", obj(vec![("alpha", num(o.trend.alpha))])),
+        (
+            "trend",
+            obj(vec![
+                ("method", Value::String(o.trend.method.name().into())),
+                ("alpha", num(o.trend.alpha)),
+                ("lag", o.trend.lag.map_or(Value::Absent, |l| num(l as f64))),
+            ]),
+        ),
         ("threads", o.threads.map_or(Value::Absent, |t| num(t as f64))),
     ];
     if let Some(f) = o.format {
@@ -59,6 +74,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(a.half_window >= 1 && a.threshold.is_finite() && a.threshold >= 0.0, "{a:?}");
             assert!(c.min_size >= 1 && c.jump >= 1 && c.penalty.is_none_or(|p| p.is_finite() && p >= 0.0), "{c:?}");
             assert!(o.trend.alpha > 0.0 && o.trend.alpha < 1.0 && o.threads.is_none_or(|t| (1..=1024).contains(&t)));
+            let t = &o.trend;
+            assert!(t.lag.is_none_or(|l| l <= MAX_TREND_LAG && t.method.takes_lag()), "{t:?}");
             assert_eq!(decode_options(&to_value(&o)).expect("round trip"), o);
         }
         Err(e) => assert_eq!(e.code(), "ERR_CONCLUDE_OPTIONS", "{}", e.message),

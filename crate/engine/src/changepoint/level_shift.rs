@@ -27,7 +27,7 @@
 
 use super::{mean, pelt_l2, ChangePoint};
 use crate::anomaly::MAD_SCALE;
-use crate::select::median_in_place;
+use crate::select::median_in_place_signless_zero;
 
 /// Full segmentations of residuals computed at most.
 pub const MAX_ROUNDS: usize = 3;
@@ -85,15 +85,17 @@ impl LevelShiftFit {
     }
 }
 
-/// Robust variance: `(MAD_SCALE * MAD)²` of `v` (reorders a copy).
+/// Robust variance: `(MAD_SCALE * MAD)²` of `v` (reorders a copy). The medians ignore the
+/// sign of zero: a median of `-0.0` instead of `0.0` gives the same deviations `|b - med|`
+/// (all `+0.0` or the same nonzero values), and a MAD of `-0.0` the same square.
 fn robust_var(v: &[f64], buf: &mut Vec<f64>) -> f64 {
     buf.clear();
     buf.extend_from_slice(v);
-    let med = median_in_place(buf);
+    let med = median_in_place_signless_zero(buf);
     for b in buf.iter_mut() {
         *b = (*b - med).abs();
     }
-    let s = MAD_SCALE * median_in_place(buf);
+    let s = MAD_SCALE * median_in_place_signless_zero(buf);
     s * s
 }
 

@@ -14,7 +14,8 @@
 //!   of repeated names is used; other columns are ignored). Every record must have as many
 //!   fields as the header, and be valid UTF-8 throughout.
 //! * `series`: non-empty, at most [`MAX_SERIES_BYTES`] bytes, taken as is (no trimming). `ts`:
-//!   a number, or an ISO-8601 timestamp (epoch milliseconds). `value`: a number; an empty cell, `NaN` or `nan` is missing. Numbers
+//!   a number (an integer within `i64` held exactly), or an ISO-8601 timestamp (epoch
+//!   milliseconds). `value`: a number; an empty cell, `NaN` or `nan` is missing. Numbers
 //!   (`ts`, `value`) may be surrounded by spaces, and use the usual decimal forms (`-1.5e3`,
 //!   `+2`, `.5`, `5.`); `inf` and the like are not numbers, and overflowing ones are rejected.
 //!
@@ -26,9 +27,10 @@ use std::ops::Range;
 
 use super::group::Groups;
 use super::{
-    find_any, find_byte, iso8601, plain_decimal, quote, run_chunks, series_too_long, split_at_newlines, BadLines,
-    Chunk, LineError, Plan, HIGH_BITS, MAX_SERIES_BYTES,
+    find_any, find_byte, iso8601, plain_decimal, plain_integer, quote, run_chunks, series_too_long, split_at_newlines,
+    BadLines, Chunk, LineError, Plan, HIGH_BITS, MAX_SERIES_BYTES,
 };
+use crate::batch::Ts;
 use crate::error::Error;
 use crate::options::BadLinePolicy;
 
@@ -197,7 +199,7 @@ impl Layout {
     }
 
     /// The point of a record (its series id valid UTF-8), or why the record is bad.
-    fn point<'a>(&self, tok: &Tokenizer<'a>, record: &Record) -> Result<(Cow<'a, [u8]>, f64, f64), LineError> {
+    fn point<'a>(&self, tok: &Tokenizer<'a>, record: &Record) -> Result<(Cow<'a, [u8]>, Ts, f64), LineError> {
         let bad = |at: usize, reason: String| {
             let (line, column) = tok.locate(record, at);
             LineError { line, column, reason }
@@ -220,7 +222,7 @@ impl Layout {
                 return Err(bad(fields[k].raw_start, reason));
             }
         }
-        let (mut series, mut ts, mut value) = (Cow::Borrowed(&b""[..]), 0.0, f64::NAN);
+        let (mut series, mut ts, mut value) = (Cow::Borrowed(&b""[..]), Ts::Int(0), f64::NAN);
         for (k, column) in self.required {
             let f = &fields[k];
             match column {
@@ -242,18 +244,22 @@ impl Layout {
     }
 }
 
-/// A `ts` cell: a number or an ISO-8601 timestamp.
-fn parse_ts(cell: &[u8]) -> Result<f64, String> {
+/// A `ts` cell: a number (an integer within `i64` exactly) or an ISO-8601 timestamp.
+fn parse_ts(cell: &[u8]) -> Result<Ts, String> {
     let text = cell.trim_ascii();
     if text.is_empty() {
         return Err("column \"ts\" is empty".into());
     }
+    let unsigned = text.strip_prefix(b"+").filter(|rest| rest.first().is_some_and(u8::is_ascii_digit));
+    if let Some(t) = plain_integer(unsigned.unwrap_or(text)) {
+        return Ok(Ts::Int(t));
+    }
     if let Some(v) = number(text) {
-        return finite(v, text, "ts");
+        return finite(v, text, "ts").map(Ts::of_f64);
     }
     let looks_like_date = text.len() > 4 && text[..4].iter().all(u8::is_ascii_digit) && text[4] == b'-';
     match iso8601::to_epoch_ms(text) {
-        Ok(ms) => Ok(ms),
+        Ok(ms) => Ok(Ts::of_f64(ms)),
         Err(why) if looks_like_date => {
             Err(format!("column \"ts\" is not a valid ISO-8601 timestamp (found {}): {why}", quote(cell)))
         }

@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use rayon::prelude::*;
 
 use super::BadLines;
-use crate::batch::{sort_by_ts, Batch, Series};
+use crate::batch::{Batch, Points, Series, Ts};
 
 /// The points of one series, in input order, its id borrowed from the input when possible.
 ///
@@ -18,7 +18,7 @@ use crate::batch::{sort_by_ts, Batch, Series};
 struct Builder<'a> {
     id: Cow<'a, [u8]>,
     /// `(ts, value)` in input order: one store per point while scanning, and what the sort needs.
-    points: Vec<(f64, f64)>,
+    points: Points,
     /// The series whose point came right after this one's last time: time-major batches
     /// (every series at each timestamp) repeat the same order, so this predicts the next id.
     next: usize,
@@ -39,7 +39,7 @@ pub(super) struct Groups<'a> {
 impl<'a> Groups<'a> {
     /// Appends a point to its series (created on first appearance). `id` must be valid UTF-8.
     #[inline]
-    pub(super) fn push(&mut self, id: Cow<'a, [u8]>, ts: f64, value: f64) {
+    pub(super) fn push(&mut self, id: Cow<'a, [u8]>, ts: Ts, value: f64) {
         let k = match self.series.get(self.last) {
             Some(last) if same_id(&last.id, &id) => self.last,
             Some(last) => {
@@ -54,7 +54,7 @@ impl<'a> Groups<'a> {
             None => self.find_or_insert(id),
         };
         self.last = k;
-        self.series[k].points.push((ts, value));
+        self.series[k].points.push(ts, value);
         self.points += 1;
     }
 
@@ -64,7 +64,7 @@ impl<'a> Groups<'a> {
         }
         let k = self.series.len();
         self.index.insert(id.clone(), k);
-        self.series.push(Builder { id, points: Vec::new(), next: usize::MAX });
+        self.series.push(Builder { id, points: Points::default(), next: usize::MAX });
         k
     }
 
@@ -72,7 +72,7 @@ impl<'a> Groups<'a> {
     pub(super) fn merge(&mut self, later: Groups<'a>) {
         for b in later.series {
             match self.index.get(b.id.as_ref()) {
-                Some(&k) => self.series[k].points.extend_from_slice(&b.points),
+                Some(&k) => self.series[k].points.append(b.points),
                 None => {
                     self.index.insert(b.id.clone(), self.series.len());
                     // `next` indexed the other chunk's series: a prediction only, but reset it.
@@ -95,10 +95,9 @@ impl<'a> Groups<'a> {
 }
 
 impl Builder<'_> {
-    /// The series, its points sorted by `ts` ([`sort_by_ts`]).
-    fn finish(mut self) -> Series {
-        sort_by_ts(&mut self.points);
-        let (ts, values) = self.points.into_iter().unzip();
+    /// The series, its points stably sorted by `ts` ([`Points::into_sorted`]).
+    fn finish(self) -> Series {
+        let (ts, values) = self.points.into_sorted();
         Series { id: into_string(self.id), ts, values }
     }
 }

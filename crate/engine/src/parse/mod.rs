@@ -13,8 +13,9 @@
 //! * **CSV** ([`csv`]): RFC 4180 with a header row naming at least `series`, `ts` and `value`
 //!   (any order, case-sensitive; extra columns are ignored; if a name repeats, its first column
 //!   is used). An empty cell, `NaN` or `nan` in `value` is missing. Blank lines are ignored.
-//! * **Timestamps**: numbers are kept as given; ISO-8601 strings ([`iso8601`]) become epoch
-//!   milliseconds (no offset means UTC). Non-finite numbers (e.g. `1e400`) are rejected.
+//! * **Timestamps**: numbers are kept as given, an integer literal within `i64` exactly (see
+//!   [`crate::batch`]), any other number as its double; ISO-8601 strings ([`iso8601`]) become
+//!   epoch milliseconds (no offset means UTC). Non-finite numbers (e.g. `1e400`) are rejected.
 //!
 //! # Grouping
 //!
@@ -300,6 +301,24 @@ where
 /// `None` for anything else, which callers hand to `str::parse::<f64>`.
 #[inline]
 fn plain_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, m, int_digits, frac_digits) = plain_parts(text)?;
+    exact_decimal(negative, m, int_digits + frac_digits, frac_digits)
+}
+
+/// Parses a plain integer `-?digits` within `i64` exactly (not `-0`, which is the double
+/// `-0.0`): `None` for anything else.
+#[inline]
+fn plain_integer(text: &[u8]) -> Option<i64> {
+    match plain_parts(text)? {
+        (negative, m, digits, 0) => exact_integer(negative, m, digits),
+        _ => None,
+    }
+}
+
+/// The parts of a plain decimal `-?digits[.digits]`: its sign, its digits accumulated in a
+/// `u64` (wrapping: callers check the count), the numbers of integer and fraction digits.
+#[inline]
+fn plain_parts(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
     let (negative, rest) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
@@ -319,7 +338,23 @@ fn plain_decimal(text: &[u8]) -> Option<f64> {
     if int_digits == 0 || i != rest.len() {
         return None;
     }
-    exact_decimal(negative, m, int_digits + frac_digits, frac_digits)
+    Some((negative, m, int_digits, frac_digits))
+}
+
+/// `±m` for an integer literal of `digits` digits (accumulated in `m` with wrapping arithmetic)
+/// when it is an `i64`: `None` for no digits, more than 19 digits, a magnitude beyond `i64`, or
+/// `-0` (the double `-0.0`, as `JSON.parse` reads it).
+#[inline]
+fn exact_integer(negative: bool, m: u64, digits: usize) -> Option<i64> {
+    // 19 digits cannot wrap a u64 (10^19 < 2^64).
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    if negative {
+        (m != 0 && m <= 1 << 63).then(|| (m as i64).wrapping_neg())
+    } else {
+        i64::try_from(m).ok()
+    }
 }
 
 /// `±m / 10^frac_digits` for a decimal of `digits` digits (accumulated in `m` with wrapping

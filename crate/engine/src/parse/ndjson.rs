@@ -9,7 +9,8 @@
 //! * `series`: a non-empty string of at most [`MAX_SERIES_BYTES`] bytes once decoded; escapes
 //!   (`\"`, `\\`, `\uXXXX` with surrogate pairs) are decoded; an unpaired surrogate cannot be
 //!   a series id and is an error;
-//! * `ts`: a number, or a string holding an ISO-8601 timestamp (epoch milliseconds);
+//! * `ts`: a number (an integer literal within `i64` held exactly), or a string holding an
+//!   ISO-8601 timestamp (epoch milliseconds);
 //! * `value`: a number, or `null` for a missing value (`NaN`);
 //! * numbers must be finite once parsed (`1e400` is rejected; `JSON.parse` would give
 //!   `Infinity`);
@@ -23,9 +24,10 @@ use std::borrow::Cow;
 
 use super::group::Groups;
 use super::{
-    accumulate_digits, exact_decimal, find_byte, iso8601, run_chunks, series_too_long, snippet, split_at_newlines,
-    BadLines, Chunk, LineError, Plan, MAX_SERIES_BYTES,
+    accumulate_digits, exact_decimal, exact_integer, find_byte, iso8601, run_chunks, series_too_long, snippet,
+    split_at_newlines, BadLines, Chunk, LineError, Plan, MAX_SERIES_BYTES,
 };
+use crate::batch::Ts;
 use crate::error::Error;
 use crate::options::BadLinePolicy;
 
@@ -71,8 +73,19 @@ struct Fault {
 /// One accepted point; `series` is valid UTF-8.
 struct Point<'a> {
     series: Cow<'a, [u8]>,
-    ts: f64,
+    ts: Ts,
     value: f64,
+}
+
+/// A JSON number as validated: its digits (accumulated with wrapping arithmetic) and shape.
+struct Scanned {
+    start: usize,
+    negative: bool,
+    m: u64,
+    int_digits: usize,
+    frac_digits: usize,
+    /// No exponent.
+    plain: bool,
 }
 
 /// A known field as last seen on the line.
@@ -186,7 +199,7 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.i = i + TS.len();
-        let ts = self.plain_number()?;
+        let ts = self.plain_ts()?;
         if !has_prefix(&buf[self.i..], VALUE) {
             return None;
         }
@@ -221,6 +234,23 @@ impl<'a> Parser<'a> {
         }
         let v = self.number().ok()?;
         v.is_finite().then_some(v)
+    }
+
+    /// A finite JSON number as a timestamp, as [`Self::ts_number`] reads it (else `None`;
+    /// without a `Result` in between: this is the per-line fast path).
+    #[inline]
+    fn plain_ts(&mut self) -> Option<Ts> {
+        if !matches!(self.peek(), b'-' | b'0'..=b'9') {
+            return None;
+        }
+        let n = self.scan_number().ok()?;
+        if n.plain && n.frac_digits == 0 {
+            if let Some(t) = exact_integer(n.negative, n.m, n.int_digits) {
+                return Some(Ts::Int(t));
+            }
+        }
+        let v = self.double(&n).ok()?;
+        v.is_finite().then(|| Ts::of_f64(v))
     }
 
     /// Any line (see the module documentation).
@@ -368,12 +398,15 @@ impl<'a> Parser<'a> {
     }
 
     /// The value of `ts`: a number or an ISO-8601 string.
-    fn ts(&mut self) -> Result<Result<f64, Fault>, Fault> {
+    fn ts(&mut self) -> Result<Result<Ts, Fault>, Fault> {
         let at = self.i;
         match self.peek() {
             b'-' | b'0'..=b'9' => {
-                let v = self.number()?;
-                Ok(self.finite(v, at, "ts"))
+                let t = self.ts_number()?;
+                Ok(match t {
+                    Ts::Float(v) => self.finite(v, at, "ts").map(Ts::Float),
+                    t => Ok(t),
+                })
             }
             b'"' => {
                 let s = self.string()?;
@@ -387,7 +420,7 @@ impl<'a> Parser<'a> {
                 } else {
                     &self.buf[s.start..s.end]
                 };
-                Ok(iso8601::to_epoch_ms(text).map_err(|why| Fault {
+                Ok(iso8601::to_epoch_ms(text).map(Ts::of_f64).map_err(|why| Fault {
                     at,
                     reason: format!(
                         "\"ts\" is not a valid ISO-8601 timestamp (found {}): {why}",
@@ -440,7 +473,44 @@ impl<'a> Parser<'a> {
 
     /// A JSON number, parsed exactly: plain decimals from the digits gathered while
     /// validating, others with `str::parse::<f64>` on the exact text (correctly rounded).
+    #[inline]
     fn number(&mut self) -> Result<f64, Fault> {
+        let n = self.scan_number()?;
+        self.double(&n)
+    }
+
+    /// A JSON number as a timestamp: an integer literal within `i64` exactly, any other number
+    /// as its double ([`Ts::of_f64`]).
+    #[inline]
+    fn ts_number(&mut self) -> Result<Ts, Fault> {
+        let n = self.scan_number()?;
+        if n.plain && n.frac_digits == 0 {
+            if let Some(t) = exact_integer(n.negative, n.m, n.int_digits) {
+                return Ok(Ts::Int(t));
+            }
+        }
+        self.double(&n).map(Ts::of_f64)
+    }
+
+    /// The double of a scanned number.
+    #[inline]
+    fn double(&self, n: &Scanned) -> Result<f64, Fault> {
+        if n.plain {
+            if let Some(v) = exact_decimal(n.negative, n.m, n.int_digits + n.frac_digits, n.frac_digits) {
+                return Ok(v);
+            }
+        }
+        let text = &self.buf[n.start..self.i];
+        // The grammar above is a subset of Rust's float syntax: this cannot fail.
+        std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or_else(|| Fault { at: n.start, reason: format!("invalid number {}", snippet(text)) })
+    }
+
+    /// Validates a JSON number (at its first byte), gathering its digits; `self.i` ends after it.
+    #[inline(always)]
+    fn scan_number(&mut self) -> Result<Scanned, Fault> {
         let buf = self.buf;
         let start = self.i;
         let negative = buf.get(start) == Some(&b'-');
@@ -482,17 +552,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.i = i;
-        if plain {
-            if let Some(v) = exact_decimal(negative, m, int_digits + frac_digits, frac_digits) {
-                return Ok(v);
-            }
-        }
-        let text = &buf[start..i];
-        // The grammar above is a subset of Rust's float syntax: this cannot fail.
-        std::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<f64>().ok())
-            .ok_or_else(|| Fault { at: start, reason: format!("invalid number {}", snippet(text)) })
+        Ok(Scanned { start, negative, m, int_digits, frac_digits, plain })
     }
 
     /// The exact word `true`, `false` or `null`.

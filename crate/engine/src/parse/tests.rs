@@ -147,3 +147,61 @@ fn the_automatic_plan_uses_a_pool_only_from_inside_it() {
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     assert_eq!(single.install(|| auto.chunk_count(big)), 1);
 }
+
+/// Integer literals within `i64` are held exactly, in both formats; anything else is a double.
+#[test]
+fn integer_timestamps_are_exact_in_both_formats() {
+    use crate::batch::{Timestamps, Ts};
+    let t0 = 1_732_600_000_000_000_123i64;
+    let nd = format!(
+        "{{\"series\":\"a\",\"ts\":{},\"value\":1}}\n{{\"series\":\"a\",\"ts\": {} ,\"value\":2}}\n\
+         {{\"series\":\"a\",\"ts\":{},\"value\":3}}\n{{\"series\":\"b\",\"ts\":-9223372036854775808,\"value\":4}}\n\
+         {{\"series\":\"b\",\"ts\":9223372036854775807,\"value\":5}}\n",
+        t0 + 300,
+        t0 + 100,
+        t0 + 200
+    );
+    let csv = format!(
+        "series,ts,value\na,{},1\na, +{} ,2\na,{},3\nb,-9223372036854775808,4\nb,9223372036854775807,5\n",
+        t0 + 300,
+        t0 + 100,
+        t0 + 200
+    );
+    for input in [nd.as_bytes(), csv.as_bytes()] {
+        let b = parse(input, None, BadLinePolicy::Fail).unwrap();
+        assert!(matches!(&b.series[0].ts, Timestamps::Integer(t) if *t == [t0 + 100, t0 + 200, t0 + 300]));
+        assert_eq!(b.series[0].values, [2.0, 3.0, 1.0]);
+        assert!(matches!(&b.series[1].ts, Timestamps::Integer(t) if *t == [i64::MIN, i64::MAX]));
+        check_chunking(input);
+    }
+    // Beyond i64, with a fraction or an exponent: a double, as before (here all exact doubles).
+    let b = parse(b"series,ts,value\na,9223372036854775808,1\na,1e3,2\na,2.0,3\na,-0,4\n", None, BadLinePolicy::Fail)
+        .unwrap();
+    let ts: Vec<Ts> = b.series[0].ts.iter().collect();
+    assert_eq!(ts, [Ts::Float(-0.0), Ts::Int(2), Ts::Int(1000), Ts::Float(9_223_372_036_854_775_808.0)]);
+    assert!(matches!(ts[0], Ts::Float(z) if z.is_sign_negative()));
+    let nd = b"{\"series\":\"a\",\"ts\":9223372036854775808,\"value\":1}\n{\"series\":\"a\",\"ts\":-0,\"value\":2}\n";
+    let b = parse(nd, None, BadLinePolicy::Fail).unwrap();
+    assert!(matches!(b.series[0].ts.at(0), Ts::Float(z) if z.is_sign_negative()));
+    assert!(matches!(b.series[0].ts.at(1), Ts::Float(v) if v == 9_223_372_036_854_775_808.0));
+}
+
+/// A series mixing integers beyond 2^53 with fractional timestamps sorts by the exact values and
+/// keeps each as given, whatever the chunking.
+#[test]
+fn mixed_timestamps_sort_exactly() {
+    use crate::batch::Ts;
+    let big = 9_007_199_254_740_993i64; // 2^53 + 1: not a double
+    let input = format!(
+        "{{\"series\":\"m\",\"ts\":{},\"value\":1}}\n{{\"series\":\"m\",\"ts\":9007199254740992.0,\"value\":2}}\n\
+         {{\"series\":\"m\",\"ts\":0.5,\"value\":3}}\n{{\"series\":\"m\",\"ts\":{},\"value\":4}}\n",
+        big,
+        big - 1
+    );
+    let b = parse(input.as_bytes(), None, BadLinePolicy::Fail).unwrap();
+    let ts: Vec<Ts> = b.series[0].ts.iter().collect();
+    assert_eq!(ts, [Ts::Float(0.5), Ts::Int(big - 1), Ts::Int(big - 1), Ts::Int(big)]);
+    // 2^53 written as a double and as an integer are equal: input order kept.
+    assert_eq!(b.series[0].values, [3.0, 2.0, 4.0, 1.0]);
+    check_chunking(input.as_bytes());
+}

@@ -110,7 +110,7 @@ fn insertion_count<T: Copy, L: Fn(&T, &T) -> bool>(a: &mut [T], less: &L) -> u64
 /// `k` as the run's `j`-th has `k - j` left elements before it, so it is
 /// inverted with the other `l.len() - (k - j)`.
 #[inline]
-fn merge_count<T: Copy, L: Fn(&T, &T) -> bool>(l: &[T], r: &[T], out: &mut [T], less: &L) -> u64 {
+pub(super) fn merge_count<T: Copy, L: Fn(&T, &T) -> bool>(l: &[T], r: &[T], out: &mut [T], less: &L) -> u64 {
     let (nl, nr) = (l.len(), r.len());
     let n = nl + nr;
     if nl != n / 2 || out.len() != n || nl == 0 {

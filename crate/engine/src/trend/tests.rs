@@ -397,3 +397,56 @@ fn alpha_edges_never_panic() {
         assert!(t.p >= 0.0 && t.p <= 1.0);
     }
 }
+
+mod methods {
+    use crate::options::{TrendMethod, TrendOptions};
+    use crate::trend::{mann_kendall, trend_test};
+
+    fn with(method: TrendMethod, lag: Option<usize>) -> TrendOptions {
+        TrendOptions { method, lag, ..TrendOptions::default() }
+    }
+
+    #[test]
+    fn a_lag_beyond_the_series_means_all_lags() {
+        // pymannkendall raises IndexError for lag >= n; conclude uses lags 1..n-1.
+        // A slow oscillation: its lag-1 autocorrelation is significant.
+        let x: Vec<f64> = (0..30).map(|i| (i as f64 / 3.0).sin() + 0.01 * i as f64).collect();
+        for m in [TrendMethod::HamedRao, TrendMethod::YueWang] {
+            let all = trend_test(&x, &with(m, None)).unwrap();
+            assert_eq!(trend_test(&x, &with(m, Some(29))).unwrap(), all);
+            assert_eq!(trend_test(&x, &with(m, Some(1000))).unwrap(), all);
+            assert_ne!(trend_test(&x, &with(m, Some(1))).unwrap().var_s, all.var_s);
+        }
+    }
+
+    #[test]
+    fn lag_zero_is_the_original_variance() {
+        let x = [3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.0, 6.0];
+        let original = mann_kendall(&x, 0.05).unwrap();
+        for m in [TrendMethod::HamedRao, TrendMethod::YueWang] {
+            let t = trend_test(&x, &with(m, Some(0))).unwrap();
+            assert_eq!((t.s, t.var_s, t.p), (original.s, original.var_s, original.p), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn a_straight_line_has_no_hamed_rao_variance_as_in_pymannkendall() {
+        // The detrended series is constant: its ranks all tie, the ACF is 0/0.
+        // pymannkendall: var_s nan, z nan, p nan, h False, 'no trend'.
+        let t = trend_test(&[1.0, 2.0, 3.0, 4.0, 5.0], &with(TrendMethod::HamedRao, None)).unwrap();
+        assert!(t.var_s.is_nan() && t.z.is_nan() && t.p.is_nan());
+        assert_eq!((t.s, t.h, t.trend.as_str()), (10, false, "no trend"));
+    }
+
+    #[test]
+    fn prewhitening_scores_n_minus_one_values_but_reports_the_series_line() {
+        let x = [2.0, f64::NAN, 4.0, 1.0, 3.0, 5.0, 4.5];
+        let original = mann_kendall(&x, 0.05).unwrap();
+        for m in [TrendMethod::PreWhitening, TrendMethod::TrendFreePreWhitening] {
+            let t = trend_test(&x, &with(m, None)).unwrap();
+            assert_eq!((t.n, t.slope, t.intercept), (6, original.slope, original.intercept));
+            // Tau over the 5 prewhitened values: s / 10.
+            assert_eq!(t.tau, t.s as f64 / 10.0);
+        }
+    }
+}

@@ -81,3 +81,94 @@ fn ar1_factor() {
     assert!((f - 2.9).abs() < 0.2, "{f}");
     assert!(ar1_variance_factor(5000, 0.8) > f);
 }
+
+/// What `within_segments` computed before its sorts were shared: the original test on the
+/// series with the offsets removed (its own sort) and on the raw series (another sort).
+fn unshared(x: &[f64], present: &[usize], f: &LevelShiftFit, alpha: f64) -> (Trend, bool) {
+    let mut starts = vec![0];
+    starts.extend(f.bkps.iter().map(|&b| present[b]));
+    starts.push(x.len());
+    let mut y = x.to_vec();
+    for (seg, w) in starts.windows(2).enumerate() {
+        for v in &mut y[w[0]..w[1]] {
+            *v -= f.levels[seg] - f.levels[0];
+        }
+    }
+    let raw = crate::trend::mk_score(x).unwrap();
+    let s = starts.windows(2).filter_map(|w| crate::trend::mk_score(&x[w[0]..w[1]])).map(|m| m.s).sum();
+    (Trend { s, ..mann_kendall(&y, alpha).unwrap() }, decide(raw.s, raw.var_s, alpha).h)
+}
+
+/// The whole series' sort and that of the series without the offsets are merges of the
+/// segments' sorts: same S, ties, Sen's slope and intercept, bit for bit, as sorting each
+/// anew, whatever the number of segments (odd, even, one value), ties (quantized values,
+/// values equal across segments), missing values, and offsets that make two values of a
+/// segment round to one (a sort then).
+#[test]
+fn shared_sorts_give_the_unshared_results() {
+    let (mut checked, mut explained) = ([0usize; 2], 0);
+    for seed in 1..=60u64 {
+        let n = 40 + (seed as usize * 37) % 400;
+        let quantized = seed % 4 < 2;
+        let mut x: Vec<f64> = noise(n, seed)
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let slope = [0.0, 0.01, -0.002][seed as usize % 3];
+                let v = slope * i as f64 + e + if i > n / 2 { 3.0 } else { 0.0 };
+                if quantized { (v * 2.0).round() } else { v }
+            })
+            .collect();
+        for i in (seed as usize % 5..n).step_by(11) {
+            x[i] = f64::NAN;
+        }
+        let present: Vec<usize> = (0..n).filter(|&i| !x[i].is_nan()).collect();
+        let m = present.len();
+        let segments = 1 + (seed as usize % 9);
+        let mut bkps: Vec<usize> = (1..segments).map(|s| s * m / segments).collect();
+        if seed % 7 == 0 {
+            bkps.push(m - 1); // a last segment of one value
+        }
+        bkps.dedup();
+        let huge = seed % 10 == 0;
+        let levels: Vec<f64> = (0..=bkps.len())
+            .map(|s| if huge && s == 1 { 1e17 } else { 0.7 * s as f64 - 0.3 * (s % 2) as f64 })
+            .collect();
+        let f = LevelShiftFit { bkps, slope: 0.01, levels, penalty: 10.0, noise_sd: 1.0, phi: 0.3 };
+        let got = within_segments(&x, &present, Some(&f), 0.05).unwrap();
+        let (want, raw_h) = unshared(&x, &present, &f, 0.05);
+        let t = &got.trend;
+        assert_eq!(
+            (t.s, t.slope.to_bits(), t.intercept.to_bits(), t.n),
+            (want.s, want.slope.to_bits(), want.intercept.to_bits(), want.n),
+            "seed {seed}"
+        );
+        assert_eq!(got.level_shift_explained, !t.h && !f.bkps.is_empty() && raw_h, "seed {seed}");
+        checked[huge as usize] += 1;
+        explained += got.level_shift_explained as usize;
+    }
+    assert!(checked[0] > 0 && checked[1] > 0 && explained > 0, "{checked:?} {explained}");
+}
+
+/// Merging the sorted runs gives the sort of their concatenation and, with the runs' own
+/// inversions, all of its inversions (ties, runs of one value, odd and even run counts).
+#[test]
+fn merged_runs_are_the_sort_and_inversions_of_the_whole() {
+    let less = |a: &f64, b: &f64| a < b;
+    for seed in 1..=40u64 {
+        let n = 1 + (seed as usize * 53) % 300;
+        let values: Vec<f64> = noise(n, seed).iter().map(|e| if seed % 2 == 0 { (e * 2.0).round() } else { *e }).collect();
+        let runs = 1 + seed as usize % 7;
+        let mut ends: Vec<usize> = (1..runs).map(|r| r * n / runs).chain([n]).collect();
+        ends.dedup();
+        let (mut sorted, mut inversions, mut from) = (values.clone(), 0, 0);
+        for &end in &ends {
+            inversions += msort::sort_count(&mut sorted[from..end], &less, false);
+            from = end;
+        }
+        let (merged, across) = merge_runs(&sorted, &ends);
+        let mut whole = values.clone();
+        let lt = msort::sort_count(&mut whole, &less, false);
+        assert_eq!((merged, inversions + across), (whole, lt), "seed {seed}");
+    }
+}

@@ -1,0 +1,482 @@
+// The primary process of `conclude run <files>`: plans units that keep every
+// series whole (each input partitioned by series into a spill file,
+// ../input), spawns worker processes (../supervisor.ts), hands units out,
+// restarts workers that die and gives their unfinished units to others, and
+// reports truthfully: a unit counts as delivered only when its worker says the
+// sink acknowledged it. The primary itself never creates a Kafka producer.
+import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+
+import type { AnalyzeOptions } from '../../../index.js'
+import { addCounts, emptyTally, tallyTotal, type Tally } from '../../conclusions.js'
+import { errorText } from '../../error-text.js'
+import { reachBrokers } from '../../kafka/broker-config.js'
+import { currentProcessProducer } from '../../kafka/producer.js'
+import { writeStdout } from '../../stdout.js'
+import { budget } from '../input/budget.js'
+import { spill, unitsOf, type SpilledUnit } from '../input/spill-plan.js'
+import { TempDir } from '../input/temp-dir.js'
+import { sendToWorker } from '../ipc.js'
+import { progressReporter, type ProgressMode } from '../progress.js'
+import { drainWorkers, onStopSignals, startWorker, threadsPerWorker, type Log } from '../supervisor.js'
+import type { FromWorker, SinkSpec, ToWorker, WorkerConfig } from './protocol.js'
+
+export interface RunOptions {
+  /** Input files, `-` for stdin. */
+  inputs: string[]
+  workers: number
+  /** Engine threads per worker; default: cores / workers (at least 1). */
+  threads?: number
+  sink: SinkSpec
+  analysis: AnalyzeOptions
+  /** Target points per unit (a series is never split, so a unit may exceed it). */
+  unitPoints: number
+  /** What all processes of the run should stay near, in bytes: sizes chunks, partitions and units. */
+  memoryBytes: number
+  /** Where the run's temporary directory goes (default os.tmpdir()). */
+  tmpDir?: string
+  /** Delivery attempts per unit before it is reported undelivered. */
+  attempts: number
+  /** Wait before the second attempt of a unit; doubled for each further one (at most 30 s). */
+  retryBackoffMs: number
+  /** Units in flight per worker (analysis of one overlaps delivery of another). */
+  inFlightPerWorker: number
+  /** A unit not finished after this long gets its worker killed and is retried. */
+  unitTimeoutMs: number
+  /** Time granted to finish in-flight work and disconnect after the last unit or a signal. */
+  drainTimeoutMs: number
+  /** Worker restarts allowed over the run. */
+  maxRestarts: number
+  /** A live line on a terminal, a line every 5 s elsewhere, or none. */
+  progress: ProgressMode
+  log: Log
+}
+
+export interface UnitFailure {
+  unit: string
+  file: string
+  error: string
+}
+
+export interface FileReport {
+  file: string
+  units: number
+  points: number
+  series: number
+  badLines: number
+  badLineNumbers: number[]
+  error?: string
+}
+
+export interface WorkerReport {
+  pid: number
+  /** Units this process delivered. */
+  units: number
+  /** Units handed to this process (a unit retried elsewhere counts on each worker it went to). */
+  attempts: number
+  exit?: { code: number | null; signal: NodeJS.Signals | null }
+  producersCreated?: number
+}
+
+export interface RunReport {
+  ok: boolean
+  files: FileReport[]
+  units: { total: number; delivered: number; undelivered: UnitFailure[] }
+  /**
+   * Messages that may have been sent more than once: those an attempt of a
+   * unit may have written (its requests acknowledged, and the one in flight)
+   * before it failed or its worker died, when the unit was then attempted again.
+   * An upper bound: at least once allows them, this says how many.
+   */
+  maybeDuplicated: number
+  conclusions: Tally
+  workers: WorkerReport[]
+  restarts: number
+  /** Producers created by the primary process: always 0 by design. */
+  primaryProducers: number
+  primaryPid: number
+  threadsPerWorker: number
+  elapsedMs: number
+  conclusionsPerSecond: number
+  interrupted?: NodeJS.Signals
+}
+
+interface Unit extends SpilledUnit {
+  attempts: number
+  lastError?: string
+  /** Messages the current attempt may have written (its produce requests sent so far). */
+  mayHaveWritten: number
+  /** Produce requests of the current attempt, and when its last one went out. */
+  requests: number
+  requestSince?: number
+}
+
+interface Slot {
+  child: ChildProcess
+  pid: number
+  ready: boolean
+  inFlight: Map<string, { unit: Unit; since: number }>
+  report: WorkerReport
+  drained: boolean
+  /** Why the primary killed it (a unit over --unit-timeout), for the units it had. */
+  killedFor?: string
+}
+
+const WORKER_JS = join(__dirname, 'worker.js')
+
+/**
+ * Partitions every input into a spill file under `tmp` and cuts it into units;
+ * a file that fails to parse (policy 'fail') or to read contributes none. A
+ * signal meanwhile stops the planning: no unit is started then.
+ */
+async function plan(o: RunOptions, tmp: TempDir): Promise<{ units: Unit[]; files: FileReport[]; interrupted?: NodeJS.Signals }> {
+  const units: Unit[] = []
+  const files: FileReport[] = []
+  const seen = new Map<string, number>()
+  const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
+  const stop = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  // No worker exists yet: every signal just stops the reading.
+  const offSignals = onStopSignals({
+    stopping: () => false,
+    stop: (signal) => {
+      interrupted = signal
+      stop.abort()
+    },
+    workers: () => [],
+    log: o.log,
+  })
+  try {
+    for (const [index, file] of o.inputs.entries()) {
+      if (interrupted) break
+      const name = file === '-' ? 'stdin' : file
+      // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
+      const times = (seen.get(name) ?? 0) + 1
+      seen.set(name, times)
+      const label = times === 1 ? name : `${name}(${times})`
+      try {
+        const spilled = await spill(file, index, tmp, b, o.analysis, stop.signal)
+        const r = spilled.result
+        const fileUnits = unitsOf({ file: name, label, ...spilled }, b)
+        fileUnits.forEach((u) => units.push({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 }))
+        files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers })
+        if (r.badLines > 0) {
+          o.log(`${name}: skipped ${r.badLines} bad line(s) (first: ${r.badLineNumbers.slice(0, 5).join(', ')})`)
+        }
+        const over = fileUnits.filter((u) => u.points > b.unitMaxPoints)
+        if (over.length) {
+          const largest = Math.max(...over.map((u) => u.points))
+          o.log(`${name}: ${over.length} unit(s) exceed the --memory budget of ${b.unitMaxPoints} points per unit (largest ${largest}): a series is never split, so each is analysed whole`)
+        }
+      } catch (e) {
+        if (interrupted) break
+        const err = e as { line?: number; column?: number }
+        const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
+        const message = `${where}: ${errorText(e)}`
+        o.log(message)
+        files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
+      }
+    }
+  } finally {
+    offSignals()
+  }
+  if (interrupted) o.log(`${interrupted} while reading the input: no unit started`)
+  return { units, files, interrupted }
+}
+
+export async function run(o: RunOptions): Promise<RunReport> {
+  const started = performance.now()
+  const tmp = new TempDir(o.tmpDir)
+  try {
+    // A broker never reached fails the run within the connect deadline, instead of every unit
+    // waiting out its attempts and back-offs. Asked while the inputs are read.
+    const sink = o.sink
+    const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : undefined
+    const planned = await plan(o, tmp)
+    const unreachable = await reached
+    return await new FileRun(o, planned, started).execute(unreachable)
+  } finally {
+    tmp.remove()
+  }
+}
+
+/** One run's units and workers, from the first worker started to the report. */
+class FileRun {
+  private readonly units: Unit[]
+  private readonly files: FileReport[]
+  private readonly threads: number
+  private readonly workerCount: number
+  private readonly conclusions = emptyTally()
+  private readonly queue: Unit[]
+  private readonly delivered = new Set<string>()
+  private readonly undelivered: UnitFailure[] = []
+  private readonly slots = new Set<Slot>()
+  private readonly reports: WorkerReport[] = []
+  /** Units waiting out their back-off before another attempt. */
+  private readonly backingOff = new Map<Unit, NodeJS.Timeout>()
+  private restarts = 0
+  private maybeDuplicated = 0
+  private readonly readInterrupted?: NodeJS.Signals
+  private interrupted?: NodeJS.Signals
+  private stopping: boolean
+  private finish!: () => void
+  private readonly allSettled = new Promise<void>((resolve) => (this.finish = resolve))
+
+  constructor(
+    private readonly o: RunOptions,
+    planned: { units: Unit[]; files: FileReport[]; interrupted?: NodeJS.Signals },
+    private readonly started: number,
+  ) {
+    this.units = planned.units
+    this.files = planned.files
+    this.queue = [...planned.units]
+    this.readInterrupted = this.interrupted = planned.interrupted
+    this.stopping = planned.interrupted !== undefined
+    this.workerCount = Math.max(1, Math.min(o.workers, this.units.length || 1))
+    this.threads = threadsPerWorker(this.workerCount, o.threads, o.log)
+  }
+
+  async execute(unreachable: Error | undefined): Promise<RunReport> {
+    const { o, units } = this
+    const watchdog = setInterval(() => this.watch(), 250)
+    watchdog.unref()
+    const progress = progressReporter(o.progress, () => this.progressLine())
+    const offSignals = onStopSignals({ stopping: () => this.stopping, stop: (s) => this.stop(s), workers: () => [...this.slots].map((s) => s.child), log: o.log })
+    if (this.readInterrupted) {
+      for (const unit of units) this.undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${this.readInterrupted}` })
+      this.check()
+    }
+    try {
+      if (unreachable && units.length && !this.stopping) {
+        const error = errorText(unreachable)
+        o.log(error)
+        for (const unit of this.queue.splice(0)) this.undelivered.push({ unit: unit.id, file: unit.file, error })
+      } else if (units.length && !this.stopping) {
+        for (let i = 0; i < this.workerCount; i++) this.spawnWorker()
+        this.dispatch()
+        await this.allSettled
+      }
+      if (this.stopping) {
+        // Units still in flight had their chance; whatever is left is undelivered.
+        await Promise.race([new Promise((r) => setTimeout(r, o.drainTimeoutMs).unref()), this.allSettled])
+      }
+      // Drain: workers disconnect their producers within the deadline.
+      for (const slot of this.slots) slot.drained = true
+      await drainWorkers([...this.slots].map((s) => s.child), o.drainTimeoutMs)
+    } finally {
+      clearInterval(watchdog)
+      progress.stop()
+      offSignals()
+    }
+    return this.report()
+  }
+
+  private report(): RunReport {
+    const { units, delivered, undelivered } = this
+    const elapsedMs = performance.now() - this.started
+    const fileErrors = this.files.some((f) => f.error)
+    return {
+      // A signal that lands after the last acknowledgement interrupts nothing: every unit was delivered.
+      // One that lands while the inputs are read leaves them unread: not ok, whatever was planned.
+      ok: !fileErrors && !this.readInterrupted && undelivered.length === 0 && delivered.size === units.length,
+      files: this.files,
+      units: { total: units.length, delivered: delivered.size, undelivered },
+      maybeDuplicated: this.maybeDuplicated,
+      conclusions: this.conclusions,
+      workers: this.reports,
+      restarts: this.restarts,
+      primaryProducers: currentProcessProducer()?.created ?? 0,
+      primaryPid: process.pid,
+      threadsPerWorker: this.threads,
+      elapsedMs,
+      conclusionsPerSecond: tallyTotal(this.conclusions) / Math.max(elapsedMs / 1000, 1e-9),
+      interrupted: this.interrupted,
+    }
+  }
+
+  private check(): void {
+    const settled = this.delivered.size + this.undelivered.length === this.units.length
+    if (settled || (this.stopping && [...this.slots].every((s) => s.inFlight.size === 0))) this.finish()
+  }
+
+  private fail(unit: Unit, error: string): void {
+    this.undelivered.push({ unit: unit.id, file: unit.file, error })
+    this.o.log(`unit ${unit.id} not delivered: ${error}`)
+  }
+
+  private retryOrFail(unit: Unit, error: string): void {
+    const o = this.o
+    unit.lastError = error
+    if (unit.attempts >= o.attempts || this.stopping) return this.fail(unit, error)
+    // What this attempt may have written, the next one writes again.
+    this.maybeDuplicated += unit.mayHaveWritten
+    // Exponential back-off, so a broker that restarts in seconds is waited for.
+    const delay = Math.min(o.retryBackoffMs * 2 ** (unit.attempts - 1), 30_000)
+    o.log(`unit ${unit.id}: attempt ${unit.attempts} of ${o.attempts} failed (${error}); retrying in ${delay} ms`)
+    const timer = setTimeout(() => {
+      this.backingOff.delete(unit)
+      this.queue.unshift(unit)
+      this.dispatch()
+    }, delay)
+    this.backingOff.set(unit, timer)
+  }
+
+  private dispatch(): void {
+    const { slots, queue } = this
+    // Spread first: a second unit per worker only once every worker is up.
+    const depth = [...slots].every((s) => s.ready) ? this.o.inFlightPerWorker : 1
+    for (const slot of this.stopping ? [] : slots) {
+      while (slot.ready && !slot.drained && slot.inFlight.size < depth && queue.length) {
+        const unit = queue.shift()!
+        unit.attempts++
+        unit.mayHaveWritten = 0
+        unit.requests = 0
+        unit.requestSince = undefined
+        slot.inFlight.set(unit.id, { unit, since: performance.now() })
+        slot.report.attempts++
+        // A worker that just died: its exit handler retries the unit with the others it had.
+        sendToWorker(slot.child, { type: 'unit', id: unit.id, spill: unit.spill, pieces: unit.pieces } satisfies ToWorker)
+      }
+    }
+    if (queue.length && slots.size === 0) {
+      for (const unit of queue.splice(0)) this.fail(unit, unit.lastError ?? 'no worker left to run it')
+    }
+    this.check()
+  }
+
+  private spawnWorker(): void {
+    const config: WorkerConfig = { sink: this.o.sink, analysis: this.o.analysis }
+    const child = startWorker<WorkerConfig, FromWorker>(WORKER_JS, config, this.threads, {
+      message: (m) => {
+        this.onMessage(slot, m)
+        this.dispatch()
+      },
+      exit: (code, signal) => this.onExit(slot, code, signal),
+      error: (e) => this.o.log(`worker ${slot.pid}: ${e.message}`),
+    })
+    const pid = child.pid ?? -1
+    const slot: Slot = { child, pid, ready: false, inFlight: new Map(), report: { pid, units: 0, attempts: 0 }, drained: false }
+    this.reports.push(slot.report)
+    this.slots.add(slot)
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        slot.ready = true
+        break
+      case 'done': {
+        const entry = slot.inFlight.get(m.id)
+        slot.inFlight.delete(m.id)
+        if (entry && !this.delivered.has(m.id)) {
+          this.delivered.add(m.id)
+          slot.report.units++
+          addCounts(this.conclusions, m.counts)
+        }
+        break
+      }
+      case 'sending': {
+        const entry = slot.inFlight.get(m.id)
+        if (entry) {
+          entry.unit.mayHaveWritten = m.messages
+          entry.unit.requests = m.request
+          entry.unit.requestSince = performance.now()
+        }
+        break
+      }
+      case 'failed': {
+        const entry = slot.inFlight.get(m.id)
+        slot.inFlight.delete(m.id)
+        if (!entry) break
+        const error = errorText(m.error)
+        // Analysis is deterministic, and so is a message too large for its topic: retrying cannot help.
+        if (m.stage === 'analyze' || m.permanent) this.fail(entry.unit, error)
+        else this.retryOrFail(entry.unit, error)
+        break
+      }
+      case 'stdout':
+        void writeStdout(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength))
+        break
+      case 'drained':
+        slot.report.producersCreated = m.producersCreated
+        if (m.error) this.o.log(`worker ${slot.pid}: ${errorText(m.error)}`)
+        break
+    }
+  }
+
+  private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    const { o, queue, slots } = this
+    slots.delete(slot)
+    slot.report.exit = { code, signal }
+    const lost = [...slot.inFlight.values()].map((e) => e.unit)
+    slot.inFlight.clear()
+    if (slot.drained) {
+      for (const unit of lost) this.fail(unit, `worker ${slot.pid} exited before finishing it (drain deadline)`)
+      return this.check()
+    }
+    o.log(`worker ${slot.pid} exited (${signal ?? `code ${code}`}) with ${lost.length} unit(s) in flight`)
+    for (const unit of lost) this.retryOrFail(unit, slot.killedFor ?? `worker ${slot.pid} died (${signal ?? `code ${code}`}) while on it`)
+    const workLeft = queue.length > 0 || [...slots].some((s) => s.inFlight.size > 0)
+    if (!this.stopping && queue.length > 0 && this.restarts < o.maxRestarts) {
+      this.restarts++
+      this.spawnWorker()
+    } else if (!this.stopping && queue.length > 0 && !workLeft) {
+      o.log(`worker restart limit (${o.maxRestarts}) reached`)
+    }
+    this.dispatch()
+  }
+
+  /** Watchdog: a unit stuck beyond its timeout gets its worker killed (and retried elsewhere). */
+  private watch(): void {
+    const now = performance.now()
+    for (const slot of this.slots) {
+      for (const { unit, since } of slot.inFlight.values()) {
+        if (now - since > this.o.unitTimeoutMs) {
+          slot.killedFor = `worker ${slot.pid} killed: the unit ran over --unit-timeout (${this.o.unitTimeoutMs} ms) ${this.stuckAt(unit, now)}`
+          this.o.log(`unit ${unit.id}: ${slot.killedFor}`)
+          slot.child.kill('SIGKILL')
+          break
+        }
+      }
+    }
+  }
+
+  /** Where a unit stands when the watchdog gives up on it: the cause, as far as the primary can tell. */
+  private stuckAt(unit: Unit, now: number): string {
+    if (unit.requestSince === undefined) return 'while analysing it (none of its conclusions sent yet)'
+    const sending = Math.round(now - unit.requestSince)
+    const deadline = this.o.sink.kind === 'kafka' ? this.o.sink.sendTimeoutMs : undefined
+    return (
+      `while sending produce request ${unit.requests} of its conclusions, for ${sending} ms` +
+      (deadline !== undefined && sending > deadline + 1_000
+        ? `: its --send-timeout (${deadline} ms) did not fire, so the worker's event loop was blocked`
+        : '')
+    )
+  }
+
+  private progressLine(): string {
+    const total = tallyTotal(this.conclusions)
+    const secs = (performance.now() - this.started) / 1000
+    return (
+      `units ${this.delivered.size}/${this.units.length}  conclusions ${total.toLocaleString('en')} ` +
+      `(${Math.round(total / Math.max(secs, 1e-3)).toLocaleString('en')}/s)  workers ${this.slots.size}` +
+      (this.undelivered.length ? `  undelivered ${this.undelivered.length}` : '')
+    )
+  }
+
+  /** The first SIGINT/SIGTERM: units in flight finish, units not started are undelivered. */
+  private stop(signal: NodeJS.Signals): void {
+    this.interrupted = signal
+    this.stopping = true
+    this.o.log(`${signal}: finishing units in flight (up to ${this.o.drainTimeoutMs} ms), then exiting`)
+    for (const [unit, timer] of this.backingOff) {
+      clearTimeout(timer)
+      this.queue.push(unit)
+    }
+    this.backingOff.clear()
+    const notStarted = this.queue.splice(0)
+    for (const unit of notStarted) this.undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${signal}` })
+    if (notStarted.length) this.o.log(`${notStarted.length} unit(s) not started`)
+    this.check()
+  }
+}
