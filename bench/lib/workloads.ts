@@ -25,9 +25,12 @@ function ndjson(spec: WorkloadSpec): Buffer {
   return Buffer.from([...generate(spec)].join(''))
 }
 
-/** `quick` shrinks every workload (CI checks the harness, not timings). */
-export function makeWorkload(name: WorkloadName, dir: string, quick: boolean): Workload {
-  const spec: WorkloadSpec = { ...DEFAULTS, ...PRESETS[name], format: 'ndjson' }
+/** Epoch nanoseconds instead of seconds: every ts is an integer beyond 2^53 (a bigint in JS). */
+export const NS_EPOCHS: Partial<WorkloadSpec> = { startTs: DEFAULTS.startTs * 1e9, interval: DEFAULTS.interval * 1e9 }
+
+/** `quick` shrinks every workload (CI checks the harness, not timings); `variant` changes its spec. */
+export function makeWorkload(name: WorkloadName, dir: string, quick: boolean, variant?: { tag: string; spec: Partial<WorkloadSpec> }): Workload {
+  const spec: WorkloadSpec = { ...DEFAULTS, ...PRESETS[name], ...variant?.spec, format: 'ndjson' }
   if (quick) {
     if (name === 'fleet') spec.series = 40
     if (name === 'long') spec.points = 50_000
@@ -35,7 +38,7 @@ export function makeWorkload(name: WorkloadName, dir: string, quick: boolean): W
   }
   const data = ndjson(spec)
   mkdirSync(dir, { recursive: true })
-  const file = join(dir, `${name}${quick ? '-quick' : ''}.ndjson`)
+  const file = join(dir, `${name}${variant ? `-${variant.tag}` : ''}${quick ? '-quick' : ''}.ndjson`)
   writeFileSync(file, data)
   const bySeries = spec.series > 1
   const cache = new Map<number, Buffer>()
