@@ -11,8 +11,7 @@ try {
   throw noBinaryError(cause)
 }
 
-// The API: binding.js's exports, written out (so that ESM's named imports find them), without
-// its test hook (`__panicForTest`, which __test__/errors.spec.ts takes from binding.js).
+// The API: binding.js's exports, written out (so that ESM's named imports find them).
 // The analyses that return conclusions finish here: see `settle` and `settleNow`.
 exports.__napiBindingTarget = binding.__napiBindingTarget
 exports.analyzeNative = function analyzeNative(input, options) {

@@ -64,6 +64,9 @@ for (const f of ['index.js', 'binding.js', 'index.d.ts', 'dist/cli.js', 'README.
 const platformFiles = tarList(platformTarball)
 check(platformFiles.includes('conclude.linux-x64-gnu.node') && platformFiles.every((p) => /^(package\.json|README\.md|LICENSE|conclude\.linux-x64-gnu\.node)$/.test(p)),
   `platform package holds the binary and its manifest: ${platformFiles.join(' ')}`)
+const packedBinary = run('tar', ['xzf', platformTarball, '-O', 'package/conclude.linux-x64-gnu.node'], { encoding: 'buffer' }).stdout
+const probes = ['panicProbeSync', 'panicProbeAsync', 'deliberate test panic'].filter((m) => packedBinary.includes(m))
+check(probes.length === 0, `the packed binary has no test-only panic probe (cargo feature panic-probe)${probes.length ? `: found ${probes.join(', ')}` : ''}`)
 const mainManifest = JSON.parse(run('tar', ['xzf', tarballs.main, '-O', 'package/package.json']).stdout)
 check(mainManifest.optionalDependencies?.['conclude-linux-x64-gnu'] === mainManifest.version, `optionalDependencies name conclude-linux-x64-gnu@${mainManifest.version}`)
 check(!mainManifest.scripts?.install && !mainManifest.scripts?.postinstall && !mainManifest.scripts?.preinstall, 'no install scripts (nothing to approve, nothing compiled on install)')
@@ -131,7 +134,7 @@ import { readFileSync } from 'node:fs'
 const r = analyzeNative(readFileSync(${JSON.stringify(batch)}), { categories: ['trend'] })
 const a = await analyze(readFileSync(${JSON.stringify(batch)}), { categories: ['trend'] })
 if (r.trend.length !== 8 || a.trend.length !== 8 || typeof conclude.analyze !== 'function') throw new Error('ESM import failed')
-if ('__panicForTest' in conclude || 'splitUnits' in conclude) throw new Error('internals on the public entry')
+if (Object.keys(conclude).some((k) => /panic/i.test(k)) || 'splitUnits' in conclude) throw new Error('internals on the public entry')
 console.log('esm ok', r.trend.length)
 `)
   run(process.execPath, ['use.mjs'], inProject)

@@ -16,5 +16,8 @@ echo "== Python references for the peer tests (.venv from scripts/fixtures/requi
 echo "== cargo test (engine and binding)"
 cargo test --workspace --profile test-opt
 
+echo "== test-only addon with the panic probe (scripts/build-panic-probe.mjs)"
+node scripts/build-panic-probe.mjs
+
 echo "== ava"
 npx ava

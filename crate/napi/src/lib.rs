@@ -12,6 +12,7 @@
 //! * One panic guard, [`guarded`], runs all engine work (sync, and on the pool): a bug
 //!   becomes `ERR_CONCLUDE_INTERNAL`, never an abort of the Node process. napi's
 //!   `catch_unwind` on every entry point covers the argument conversions around it.
+//!   The test-only feature `panic-probe` adds an export that panics behind it ([`panic_probe`]).
 
 #![deny(clippy::all)]
 
@@ -19,6 +20,8 @@ mod columns;
 mod convert;
 mod deliver;
 mod input;
+#[cfg(feature = "panic-probe")]
+pub mod panic_probe;
 mod spill;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -387,24 +390,4 @@ pub fn pool_info(env: Env) -> Result<PoolInfo> {
 #[napi]
 pub fn engine_version() -> &'static str {
     VERSION
-}
-
-/// Deliberately panics inside the engine's pool, to prove a panic becomes a
-/// JS error (`ERR_CONCLUDE_INTERNAL`) and never aborts the process, through the
-/// guard every entry point uses. Not part of the API: out of `index.d.ts` and
-/// of the package entry (`index.js`); `__test__/errors.spec.ts` takes it from `binding.js`.
-#[napi(js_name = "__panicForTest", skip_typescript)]
-pub fn panic_for_test<'env>(env: &'env Env, is_async: bool) -> Result<PromiseRaw<'env, ()>> {
-    let pool = pool::get(None).map_err(|e| js_error(env, e))?;
-    if !is_async {
-        let r =
-            guarded(|| pool.install(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic") }));
-        return Err(js_error(env, r.expect_err("the closure panics")));
-    }
-    let (deferred, promise) = env.create_deferred::<(), _>()?;
-    pool.spawn(move || {
-        let r = guarded(|| -> std::result::Result<(), EngineError> { panic!("deliberate test panic (async)") });
-        deferred.resolve(move |env| r.map_err(|e| js_error(&env, e)));
-    });
-    Ok(PromiseRaw::new(env.raw(), promise.raw()))
 }
