@@ -78,9 +78,9 @@ function emptyResult({ stats }) {
 // Parses chunk `chunk` into its category's array of `result`. Its timestamps beyond 2^53, which
 // the engine wrote as strings of their digits, become bigints: they are `wide`'s entries from
 // `w` on ([chunk, conclusion in the chunk, field], in chunk order). Returns the next entry's.
-function parseChunk({ data, index, wide, fields }, chunk, w, result) {
+function parseChunk({ text, index, wide, fields }, chunk, w, result) {
   const i = chunk * 4
-  const conclusions = JSON.parse(data.toString('utf8', index[i + 1], index[i + 2]))
+  const conclusions = JSON.parse(text(index[i + 1], index[i + 2]))
   for (; w < wide.length && wide[w] === chunk; w += 3) {
     const c = conclusions[wide[w + 1]]
     const field = fields[wide[w + 2]]

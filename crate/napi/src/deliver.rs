@@ -43,16 +43,28 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// `{ data, index, wide, fields, turn, stats }`, built by hand so that this internal shape
-    /// stays out of `index.d.ts`: `data` holds JSON arrays of conclusions back to back (UTF-8);
-    /// for chunk `i`, `index[4*i .. 4*i+4]` is `[category, start, end, conclusions]` (category
-    /// 0..3 = summary, anomaly, changepoint, trend; the byte range of its array in `data`; how
-    /// many conclusions it holds). Each wide timestamp is `[chunk, conclusion in the chunk,
-    /// field]` in `wide`, in chunk order, `fields[field]` its name, written as a string of its
-    /// digits; `turn` is how many conclusions `analyze`'s loader parses per event-loop turn.
+    /// `{ text, index, wide, fields, turn, stats }`, built by hand so that this internal shape
+    /// stays out of `index.d.ts`: the JSON arrays of conclusions lie back to back in one buffer
+    /// that `text(start, end)` reads (as a string); for chunk `i`, `index[4*i .. 4*i+4]` is
+    /// `[category, start, end, conclusions]` (category 0..3 = summary, anomaly, changepoint,
+    /// trend; the byte range of its array; how many conclusions it holds). Each wide timestamp is
+    /// `[chunk, conclusion in the chunk, field]` in `wide`, in chunk order, `fields[field]` its
+    /// name, written as a string of its digits; `turn` is how many conclusions `analyze`'s loader
+    /// parses per event-loop turn.
+    ///
+    /// The buffer stays Rust's (freed with `text`) instead of becoming a `Buffer`: V8 counts a
+    /// `Buffer`'s bytes as external memory, and tens of MB arriving at once made it finalize a
+    /// whole mark-compact in one pause (40-60 ms on the `many` workload, `bench/delivery.ts`).
     pub fn into_js(self, env: &Env) -> Result<Object<'_>> {
         let mut out = Object::new(env)?;
-        out.set("data", Buffer::from(self.data))?;
+        let data = self.data;
+        let text = env.create_function_from_closure::<FnArgs<(u32, u32)>, String, _>("text", move |call| {
+            let (start, end) = (call.get::<u32>(0)? as usize, call.get::<u32>(1)? as usize);
+            let bytes = data.get(start..end).ok_or_else(|| Error::from_reason("result text: no such range"))?;
+            let text = std::str::from_utf8(bytes).map_err(|e| Error::from_reason(format!("result text: {e}")))?;
+            Ok(text.to_owned())
+        })?;
+        out.set("text", text)?;
         out.set("index", Uint32Array::new(self.index))?;
         out.set("wide", Uint32Array::new(self.wide))?;
         out.set("fields", WIDE_FIELDS.to_vec())?;
