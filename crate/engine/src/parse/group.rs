@@ -1,9 +1,7 @@
 //! Grouping points by series: first-appearance order, then a stable sort by `ts` per series.
 
 use std::borrow::Cow;
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 
 use rayon::prelude::*;
 
@@ -124,73 +122,6 @@ fn into_string(id: Cow<'_, [u8]>) -> String {
     }
 }
 
-/// A per-map random seed for [`IdHasher`], so crafted series ids cannot force collisions.
-#[derive(Debug, Clone, Copy)]
-struct IdState {
-    k0: u64,
-    k1: u64,
-}
-
-impl Default for IdState {
-    fn default() -> Self {
-        let random = RandomState::new();
-        let seed = |salt: u64| {
-            let mut h = random.build_hasher();
-            h.write_u64(salt);
-            h.finish()
-        };
-        IdState { k0: seed(0x243F_6A88_85A3_08D3), k1: seed(0x1319_8A2E_0370_7344) }
-    }
-}
-
-impl BuildHasher for IdState {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher { h: self.k1, k: self.k0 }
-    }
-}
-
-/// A seeded folded-multiply hash over 8-byte words (in the spirit of wyhash/foldhash): much
-/// cheaper than SipHash for short series ids, and seeded per map.
-struct IdHasher {
-    h: u64,
-    k: u64,
-}
-
-const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
-
-#[inline]
-fn fold_mul(a: u64, b: u64) -> u64 {
-    let p = u128::from(a) * u128::from(b);
-    (p as u64) ^ ((p >> 64) as u64)
-}
-
-impl Hasher for IdHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let (words, tail) = bytes.as_chunks::<8>();
-        let mut h = self.h;
-        for w in words {
-            h = fold_mul(u64::from_le_bytes(*w) ^ self.k, h ^ MUL);
-        }
-        let mut last = [0u8; 8];
-        last[..tail.len()].copy_from_slice(tail);
-        let last = u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56);
-        self.h = fold_mul(last ^ self.k, h ^ MUL);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.h = fold_mul(n as u64 ^ self.k, self.h ^ MUL);
-    }
-
-    #[inline]
-    fn write_u8(&mut self, b: u8) {
-        self.h = fold_mul(u64::from(b) ^ self.k, self.h ^ MUL);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        fold_mul(self.h, self.k ^ MUL)
-    }
-}
+/// The series-id map's hasher: foldhash (a folded multiply, much cheaper than SipHash for short
+/// ids) seeded per map, so crafted series ids cannot force collisions.
+type IdState = foldhash::fast::RandomState;
