@@ -57,6 +57,8 @@ export interface GroupRow {
    * machine's load; these hardly do.
    */
   cpuMsPerBatch?: { conclude: number; broker?: number }
+  /** Batches the workers handled, from conclude's report: more than `batches` when some were redelivered. */
+  handled?: number
   skipped?: string
 }
 
@@ -179,7 +181,7 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
     const code = await exited
     if (code !== 0) log(`  conclude run exited ${code} on SIGTERM: ${stderr.trim().split('\n').slice(-2).join(' / ')}`)
     const rep = JSON.parse(readFileSync(report, 'utf8'))
-    if (rep.batches < count) log(`  the report counts ${rep.batches} batches of ${count}`)
+    if (rep.batches !== count) log(`  the report counts ${rep.batches} batches handled for ${count} (more: redelivered after a rebalance), ${rep.maybeDuplicated} conclusions maybe sent more than once`)
     const steadyBatches = count - first!.done
     const steadyMs = last - first!.at
     const pointsPerSecond = steadyBatches > 0 ? (steadyBatches * SERIES * POINTS) / (steadyMs / 1e3) : undefined
@@ -191,6 +193,7 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
       batchesPerSecond: steadyBatches > 0 ? steadyBatches / (steadyMs / 1e3) : undefined,
       pointsPerSecond,
       totalMs: last - started,
+      handled: rep.batches,
       cpuMsPerBatch:
         steadyBatches > 0
           ? {
