@@ -7,7 +7,8 @@
 //   pipeline-child.ts kafkajs FILE OUT.json CATEGORIES BROKERS TOPIC_PREFIX REQUEST_BYTES,...
 //     makes the same messages, then sends them with one kafkajs producer configured as
 //     `conclude run`'s (idempotent, one request in flight, acks all, the same partitioner,
-//     headers and produce requests of `produceRequests`), once per request size: the ceiling.
+//     headers and produce requests of `produceRequests`, and its one-pass produce-request
+//     encoder), once per request size: the ceiling.
 //
 // Prints nothing; writes its figures as JSON to OUT.json (runTree ignores stdout).
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -18,6 +19,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { analyzeToMessagesNative, type AnalyzeOptions, type MessageBatch } from '../../index.js'
 import { keyPartitioner } from '../../src/kafka/partitioner.js'
 import { conclusionTopics } from '../../src/kafka/topics.js'
+import { installRecordBatchEncoder } from '../../src/kafka/record-batch.js'
 import { pidHeaders, produceRequests } from '../../src/kafka/requests.js'
 
 export interface EngineFigures {
@@ -51,6 +53,9 @@ function messagesOf(file: string, categories: string | undefined): { batch: Mess
 }
 
 async function ceiling(batch: MessageBatch, brokers: string[], prefix: string, sizes: number[]): Promise<CeilingFigures[]> {
+  // The producer `conclude run` has (ProcessProducer installs it): stock kafkajs's encoder would
+  // make a lower ceiling than the run itself can reach.
+  installRecordBatchEncoder()
   const kafka = new Kafka({ clientId: `conclude-bench-ceiling-${process.pid}`, brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 } })
   const topics = conclusionTopics(prefix)
   const admin = kafka.admin()

@@ -38,6 +38,8 @@ export interface GroupEngine {
 }
 
 export interface GroupRow {
+  /** Which build ran: "before" (CONCLUDE_BENCH_BEFORE_CLI) or "after" (this one); absent without a comparison. */
+  build?: 'before' | 'after'
   workers: number
   threadsPerWorker: number
   batches: number
@@ -55,6 +57,8 @@ export interface GroupRow {
    * machine's load; these hardly do.
    */
   cpuMsPerBatch?: { conclude: number; broker?: number }
+  /** Batches the workers handled, from conclude's report: more than `batches` when some were redelivered. */
+  handled?: number
   skipped?: string
 }
 
@@ -119,7 +123,7 @@ async function committed(admin: ReturnType<Kafka['admin']>, groupId: string, top
   return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0)
 }
 
-async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: number, workers: number, threads: number, log: (l: string) => void): Promise<GroupRow> {
+async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: number, workers: number, threads: number, cli: string, log: (l: string) => void): Promise<GroupRow> {
   const tag = `bench-group-${process.pid}-${Date.now()}-${workers}w`
   const topic = `${tag}-in`
   const prefix = `${tag}-`
@@ -142,7 +146,7 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
     const report = join(dir, 'report.json')
     // CONCLUDE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR"): node options of the run; its workers inherit them.
     const nodeArgs = (process.env.CONCLUDE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-    const args = [...nodeArgs, CLI, 'run', '--source', 'kafka', '--topic', topic, '--group', `${tag}-group`, '--topic-prefix', prefix]
+    const args = [...nodeArgs, cli, 'run', '--source', 'kafka', '--topic', topic, '--group', `${tag}-group`, '--topic-prefix', prefix]
     args.push('--workers', String(workers), '--threads', String(threads), '--brokers', brokers, '--report', report)
     const started = performance.now()
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -177,7 +181,7 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
     const code = await exited
     if (code !== 0) log(`  conclude run exited ${code} on SIGTERM: ${stderr.trim().split('\n').slice(-2).join(' / ')}`)
     const rep = JSON.parse(readFileSync(report, 'utf8'))
-    if (rep.batches < count) log(`  the report counts ${rep.batches} batches of ${count}`)
+    if (rep.batches !== count) log(`  the report counts ${rep.batches} batches handled for ${count} (more: redelivered after a rebalance), ${rep.maybeDuplicated} conclusions maybe sent more than once`)
     const steadyBatches = count - first!.done
     const steadyMs = last - first!.at
     const pointsPerSecond = steadyBatches > 0 ? (steadyBatches * SERIES * POINTS) / (steadyMs / 1e3) : undefined
@@ -189,6 +193,7 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
       batchesPerSecond: steadyBatches > 0 ? steadyBatches / (steadyMs / 1e3) : undefined,
       pointsPerSecond,
       totalMs: last - started,
+      handled: rep.batches,
       cpuMsPerBatch:
         steadyBatches > 0
           ? {
@@ -204,7 +209,11 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
   }
 }
 
-/** `batches` input messages per run; 1 and 2 workers, `cores / workers` threads each. */
+/**
+ * `batches` input messages per run; 1 and 2 workers, `cores / workers` threads each. With
+ * CONCLUDE_BENCH_BEFORE_CLI (another build's dist/cli.js) each run is made by that build and
+ * then by this one, side by side against the same engine figures.
+ */
 export async function groupSteadyState(o: { brokers: string; batches: number; log: (line: string) => void }): Promise<GroupSteadyState> {
   const cores = availableParallelism()
   const batches = inputs()
@@ -212,14 +221,18 @@ export async function groupSteadyState(o: { brokers: string; batches: number; lo
   o.log(`  engine alone (${cores} threads): ${eng.batchesPerSecond.toFixed(1)} batches/s, ${(eng.pointsPerSecond / 1e6).toFixed(2)} M points/s, ${eng.cpuMsPerBatch.toFixed(0)} ms CPU per batch`)
   const kafka = new Kafka({ clientId: 'conclude-bench-group', brokers: o.brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 3 } })
   const rows: GroupRow[] = []
-  for (const workers of [1, 2]) {
+  const before = process.env.CONCLUDE_BENCH_BEFORE_CLI
+  const builds: { build?: 'before' | 'after'; cli: string }[] = before ? [{ build: 'before', cli: before }, { build: 'after', cli: CLI }] : [{ cli: CLI }]
+  const runs = [1, 2].flatMap((workers) => builds.map((b) => ({ workers, ...b })))
+  for (const { workers, build, cli } of runs) {
     const threads = Math.max(1, Math.floor(cores / workers))
-    const row = await oneRun(kafka, o.brokers, batches, o.batches, workers, threads, o.log).catch(
+    const row: GroupRow = await oneRun(kafka, o.brokers, batches, o.batches, workers, threads, cli, o.log).catch(
       (e): GroupRow => ({ workers, threadsPerWorker: threads, batches: o.batches, skipped: (e as Error).message }),
     )
+    if (build) row.build = build
     if (row.pointsPerSecond) row.ofEngine = row.pointsPerSecond / eng.pointsPerSecond
     o.log(
-      `  ${workers} worker(s) x ${threads}: ` +
+      `  ${build ? `${build}: ` : ''}${workers} worker(s) x ${threads}: ` +
         (row.pointsPerSecond
           ? `${row.batchesPerSecond!.toFixed(1)} batches/s, ${(row.pointsPerSecond / 1e6).toFixed(2)} M points/s = ${(100 * row.ofEngine!).toFixed(0)} % of the engine (steady ${(row.steadyMs! / 1e3).toFixed(1)} s, total ${(row.totalMs! / 1e3).toFixed(1)} s); CPU per batch: conclude ${row.cpuMsPerBatch?.conclude.toFixed(0)} ms, broker ${row.cpuMsPerBatch?.broker?.toFixed(0) ?? '?'} ms`
           : `skipped: ${row.skipped}`),

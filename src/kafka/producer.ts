@@ -8,6 +8,7 @@ import { CompressionTypes, Kafka, type ConfigResourceTypes, type Offsets, type P
 import { DeadlineError, withDeadline } from '../deadline.js'
 import { KAFKA_LOG } from './log.js'
 import { keyPartitioner } from './partitioner.js'
+import { installRecordBatchEncoder } from './record-batch.js'
 
 export type Compression = 'none' | 'gzip'
 
@@ -116,6 +117,8 @@ export class ProcessProducer {
 
   private create(): Producer {
     this.created++
+    // kafkajs's produce requests, encoded in one pass (the same bytes): src/kafka/record-batch.ts.
+    installRecordBatchEncoder()
     const { transactionalId, transactionTimeoutMs } = this.config
     return this.client().producer({
       idempotent: true,

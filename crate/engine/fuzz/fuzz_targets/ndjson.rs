@@ -21,6 +21,13 @@ enum Line {
     Unjudged,
 }
 
+/// serde_json's errors for lines `JSON.parse` reads: a lone trailing surrogate or a lone leading
+/// one followed by another `\u` escape ("lone leading surrogate in hex escape"), a lone leading
+/// surrogate followed by anything else, the string's end or another escape ("unexpected end of
+/// hex escape": found by the fuzzer, `{"series":"a","":"\udada","ts":2,"value":1}` is a point),
+/// nesting deeper than 128 ("recursion limit exceeded").
+const SERDE_JSON_STRICTER: [&str; 3] = ["surrogate", "unexpected end of hex escape", "recursion limit"];
+
 fn reference_line(line: &[u8]) -> Line {
     if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
         return Line::Blank;
@@ -29,7 +36,7 @@ fn reference_line(line: &[u8]) -> Line {
         Ok(v) => v,
         Err(e) => {
             let why = e.to_string();
-            return if why.contains("surrogate") || why.contains("recursion limit") { Line::Unjudged } else { Line::Bad };
+            return if SERDE_JSON_STRICTER.iter().any(|m| why.contains(m)) { Line::Unjudged } else { Line::Bad };
         }
     };
     let Value::Object(map) = v else { return Line::Bad };
@@ -59,7 +66,14 @@ fn reference_line(line: &[u8]) -> Line {
 /// serde_json rejects and `JSON.parse` reads as `Infinity`, is read as `{}`: a value of the same
 /// JSON grammar that is ignored in an ignored field and bad as `series`, `ts` or `value`, as an
 /// infinite number is there. (Found by the fuzzer: `{"series":"a","ts":1,"":1e888,"value":1}`
-/// is a point.) serde_json's error column is the 1-based byte column of the literal's last byte.
+/// is a point.)
+///
+/// serde_json's error column is the number of bytes it has read of the (one-line) input: the
+/// literal's end, or inside its exponent when the exponent overflows an `i32` (`1e99999999999`).
+/// The literal starts after the last byte before that column that no number has (a literal
+/// follows `:`, `[`, `,`, whitespace or nothing) and ends where the JSON number grammar ends, not
+/// at the next non-number byte: in `1e401e400` the literal is `1e401`, and `{}e400` stays as bad
+/// as the line is for `JSON.parse`. (Found by the fuzzer.)
 fn from_slice_like_json_parse(line: &[u8]) -> serde_json::Result<Value> {
     let is_number_byte = |b: &u8| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-');
     let mut line = line.to_vec();
@@ -67,16 +81,38 @@ fn from_slice_like_json_parse(line: &[u8]) -> serde_json::Result<Value> {
         match serde_json::from_slice(&line) {
             Err(e) if e.to_string().starts_with("number out of range") => {
                 let at = e.column().min(line.len());
-                let end = at + line[at..].iter().take_while(|b| is_number_byte(b)).count();
-                let start = line[..end].iter().rposition(|b| !is_number_byte(b)).map_or(0, |p| p + 1);
-                if start >= end {
-                    return Err(e);
-                }
+                let start = line[..at].iter().rposition(|b| !is_number_byte(b)).map_or(0, |p| p + 1);
+                let end = start + json_number_len(&line[start..]);
+                // serde_json only judges a number's range once its grammar holds up to `at`.
+                assert!(start < end && at <= end, "no number literal at column {at}: {e}");
                 line.splice(start..end, *b"{}");
             }
             other => return other,
         }
     }
+}
+
+/// The length of the longest prefix of `s` that is a JSON number,
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (0 when none is).
+fn json_number_len(s: &[u8]) -> usize {
+    let digits = |from: usize| s[from.min(s.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = usize::from(s.first() == Some(&b'-'));
+    match s.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += digits(i),
+        _ => return 0,
+    }
+    if s.get(i) == Some(&b'.') && digits(i + 1) > 0 {
+        i += 1 + digits(i + 1);
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(s.get(i + 1), Some(b'+' | b'-')));
+        let exp = digits(i + 1 + sign);
+        if exp > 0 {
+            i += 1 + sign + exp;
+        }
+    }
+    i
 }
 
 /// The batch of the whole input, or `None` when a line is unjudged.

@@ -114,3 +114,26 @@ fn a_step_in_quantized_data_with_zero_mad_of_differences_is_found() {
     let cps = detect(&x, &positions(120), 2, 1, None);
     assert_eq!(cps.iter().map(|c| c.index).collect::<Vec<_>>(), [60]);
 }
+
+#[test]
+fn a_shift_on_a_ramp_takes_at_most_two_segmentations_and_is_found() {
+    // The coarse staircase's slope is too small on a ramp, so the first residual still
+    // holds part of it: a second segmentation, and no third one (MAX_ROUNDS), is computed;
+    // the elimination removes the staircase steps left in it.
+    let n = 1440;
+    let mut most = 0;
+    for seed in 1..=20 {
+        let x: Vec<f64> = noise(n, 0.0, seed)
+            .iter()
+            .enumerate()
+            .map(|(i, e)| 8.0 * i as f64 / n as f64 + if i < 700 { 0.0 } else { 5.0 } + e)
+            .collect();
+        let (f, segmentations) = fit_counted(&x, &positions(n), 2, 1, None).unwrap();
+        most = most.max(segmentations);
+        assert_eq!(f.bkps.len(), 1, "seed {seed}: {:?}", f.bkps);
+        assert!((f.bkps[0] as i64 - 700).abs() <= 3, "seed {seed}: {:?}", f.bkps);
+        assert!((f.slope * n as f64 - 8.0).abs() < 0.8, "seed {seed}: slope {}", f.slope);
+    }
+    assert_eq!(most, MAX_ROUNDS, "every ramp settled after one segmentation: not the case this tests");
+    assert!(most <= 2, "{most} segmentations");
+}
