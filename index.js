@@ -88,8 +88,7 @@ function parseChunk({ text, index, wide, fields }, chunk, w, result) {
   }
   const key = CATEGORIES[index[i]]
   const target = result[key]
-  if (target.length === 0) result[key] = conclusions
-  else for (const c of conclusions) target.push(c)
+  for (const c of conclusions) target.push(c)
   return w
 }
 
