@@ -86,10 +86,13 @@ test.serial('3 workers publish exactly what analyzeNative gives, each through it
     t.is(r.key, r.value.series)
     t.is(r.headers['content-type'], 'application/json')
   }
-  // The producing pids are exactly the workers' pids, never the primary's.
+  // The producing pids are exactly the pids of the workers that delivered units, never the
+  // primary's. (Which workers get units is the scheduler's business: under load one that is
+  // slow to start may get none, so "all three" would be a timing assumption.)
   const pids = new Set(records.map((r) => Number(r.headers['conclude-pid'])))
-  const workerPids = new Set<number>(ran.report.workers.map((w: any) => w.pid))
+  const workerPids = new Set<number>(ran.report.workers.filter((w: any) => w.units > 0).map((w: any) => w.pid))
   t.is(ran.report.workers.length, 3)
+  t.is(new Set(ran.report.workers.map((w: any) => w.pid)).size, 3)
   t.deepEqual([...pids].sort(), [...workerPids].sort())
   t.false(pids.has(ran.report.primaryPid))
   const total = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
