@@ -16,14 +16,23 @@ import { BROKER, createTopics, ensureBroker, uniquePrefix } from './helpers/kafk
 
 const NOW = 1_765_000_000_123
 
-/** Runs `f` with Date.now() fixed: both encoders stamp a batch without timestamps with it. */
+/**
+ * Runs `f` with Date.now() fixed: both encoders stamp a batch without timestamps with it.
+ * Date.now is global, and gzip compression awaits the thread pool, so two tests inside atNow at
+ * once would restore each other's clock mid-encoding (a CI run failed so): every test that encodes
+ * is serial, and a second atNow while one is running throws instead of racing.
+ */
+let frozen = false
 async function atNow<T>(f: () => Promise<T>): Promise<T> {
+  if (frozen) throw new Error('atNow: Date.now is already fixed by another test (make it test.serial)')
+  frozen = true
   const real = Date.now
   Date.now = () => NOW
   try {
     return await f()
   } finally {
     Date.now = real
+    frozen = false
   }
 }
 
@@ -100,7 +109,7 @@ const request = (maxMessages: number): fc.Arbitrary<ProduceRequestArgs> =>
     { requiredKeys: ['acks', 'timeout', 'topicData'] },
   )
 
-test("random produce requests: byte for byte kafkajs's own encoding", async (t) => {
+test.serial("random produce requests: byte for byte kafkajs's own encoding", async (t) => {
   await fc.assert(
     fc.asyncProperty(request(12), async (args) => (await ours(args)).equals(await theirs(args))),
     { numRuns: 1_500 },
@@ -108,7 +117,7 @@ test("random produce requests: byte for byte kafkajs's own encoding", async (t) 
   t.pass()
 })
 
-test("many records per batch (offset-delta varints of 1 to 3 bytes): byte for byte kafkajs's", async (t) => {
+test.serial("many records per batch (offset-delta varints of 1 to 3 bytes): byte for byte kafkajs's", async (t) => {
   await fc.assert(
     fc.asyncProperty(request(400), async (args) => (await ours(args)).equals(await theirs(args))),
     { numRuns: 60 },
@@ -120,7 +129,7 @@ test("many records per batch (offset-delta varints of 1 to 3 bytes): byte for by
   }
 })
 
-test("conclude's batch: the transactional bit, producer id, epoch and sequence land where the broker reads them", async (t) => {
+test.serial("conclude's batch: the transactional bit, producer id, epoch and sequence land where the broker reads them", async (t) => {
   const h = { 'content-type': Buffer.from('application/json'), 'conclude-pid': Buffer.from('12345') }
   const messages = Array.from({ length: 657 }, (_, i) => ({ key: Buffer.from(`b0-host-${i}`), value: Buffer.alloc(265, 65), headers: h }))
   const args = { acks: -1, timeout: 30_000, transactionalId: 'conclude-slot-0', producerId: '77', producerEpoch: 9, topicData: [{ topic: 'anomaly', partitions: [{ partition: 2, firstSequence: 1234, messages }] }] }
@@ -137,7 +146,7 @@ test("conclude's batch: the transactional bit, producer id, epoch and sequence l
   t.is(buf.readUInt32BE(batch + 17), crc32c(buf, batch + 21), 'CRC-32C of attributes..end')
 })
 
-test('installed: every produce version v3-v7 encodes with it, and input it leaves to kafkajs gets kafkajs bytes', async (t) => {
+test.serial('installed: every produce version v3-v7 encodes with it, and input it leaves to kafkajs gets kafkajs bytes', async (t) => {
   installRecordBatchEncoder()
   installRecordBatchEncoder() // idempotent: one wrapper
   const encodeVia = (version: number, args: ProduceRequestArgs) => atNow(async () => (await produceModule.protocol({ version })(args).request.encode()).buffer)
