@@ -51,7 +51,7 @@ test('many concurrent analyze() calls all settle', async (t) => {
   for (const r of got) t.deepEqual(r.summary, want.summary)
 })
 
-// A large result reaches JS a chunk per event-loop turn (crate/napi/src/deliver.rs),
+// A large result reaches JS a chunk per event-loop turn (the loader, index.js: settle),
 // scheduled with setImmediate. Counting those calls shows the spread; no timing involved.
 function countDeliveryTurns(onTurn: (n: number) => void = () => {}) {
   const original = globalThis.setImmediate
