@@ -17,25 +17,11 @@
 
 use std::time::Instant;
 
+mod common;
+
+use common::Rng;
 use conclude_engine::trend::{mann_kendall, sen_slope};
 use rayon::prelude::*;
-
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
-    }
-}
 
 /// Number of pairs `i < j` with `key[j] < key[i]` and with `key[j] == key[i]`,
 /// by a Fenwick tree over the ranks of the keys.
@@ -126,7 +112,7 @@ fn present(x: &[f64]) -> (Vec<i64>, Vec<i64>) {
 }
 
 fn integer_series(n: usize, seed: u64, trend: f64, noise: f64, nans: &[usize]) -> Vec<f64> {
-    let mut g = Gen(seed);
+    let mut g = Rng(seed);
     let mut x: Vec<f64> = (0..n).map(|i| (trend * i as f64 + noise * g.normal()).round()).collect();
     for &i in nans {
         x[i] = f64::NAN;
@@ -189,7 +175,7 @@ fn one_million_integer_values_exact() {
 #[test]
 fn integer_checks_agree_with_brute_force() {
     // The rank machinery of this file against plain counting, on small inputs.
-    let mut g = Gen(9);
+    let mut g = Rng(9);
     for n in [5usize, 40, 300] {
         let x: Vec<f64> = (0..n).map(|i| (0.05 * i as f64 + 3.0 * g.normal()).round()).collect();
         let (val, pos) = present(&x);
@@ -251,7 +237,7 @@ fn rank_bounds_brute(x: &[f64], v: f64) -> (u64, u64) {
 #[cfg_attr(debug_assertions, ignore = "release-only: cargo test --release --test trend_exact_at_scale")]
 fn real_valued_slopes_exact_at_one_hundred_thousand() {
     let n = 100_003; // 5,000,250,003 pairs: odd
-    let mut g = Gen(5);
+    let mut g = Rng(5);
     let cases: Vec<(&str, Vec<f64>)> = vec![
         ("noise + trend", (0..n).map(|i| 1e-5 * i as f64 + g.normal()).collect()),
         ("decimals, 1 digit", (0..n).map(|i| ((2e-5 * i as f64 + g.normal()) * 10.0).round() / 10.0).collect()),
@@ -270,7 +256,7 @@ fn near_ties_of_float_quotients_exact() {
     // fails and the exact streaming selection takes over), and masses of
     // equal non-zero quotients from quantized decimals.
     let n = 30_002; // 450,045,001 pairs: odd
-    let mut g = Gen(11);
+    let mut g = Rng(11);
     let cases: Vec<(&str, Vec<f64>)> = vec![
         ("0.1 * i", (0..n).map(|i| 0.1 * i as f64).collect()),
         ("i / 3 + 1e6", (0..n).map(|i| i as f64 / 3.0 + 1e6).collect()),
