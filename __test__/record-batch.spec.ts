@@ -50,7 +50,6 @@ test("crc32c equals kafkajs's crc32C on any bytes and range, and the CRC-32C che
     }),
     { numRuns: 5_000 },
   )
-  t.pass()
 })
 
 const text = fc.string({ unit: 'grapheme', maxLength: 24 })
@@ -110,11 +109,12 @@ const request = (maxMessages: number): fc.Arbitrary<ProduceRequestArgs> =>
   )
 
 test.serial("random produce requests: byte for byte kafkajs's own encoding", async (t) => {
-  await fc.assert(
-    fc.asyncProperty(request(12), async (args) => (await ours(args)).equals(await theirs(args))),
-    { numRuns: 1_500 },
+  await t.notThrowsAsync(
+    fc.assert(
+      fc.asyncProperty(request(12), async (args) => (await ours(args)).equals(await theirs(args))),
+      { numRuns: 1_500 },
+    ),
   )
-  t.pass()
 })
 
 test.serial("many records per batch (offset-delta varints of 1 to 3 bytes): byte for byte kafkajs's", async (t) => {
