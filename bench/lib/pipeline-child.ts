@@ -7,16 +7,16 @@
 //   pipeline-child.ts kafkajs FILE OUT.json CATEGORIES BROKERS TOPIC_PREFIX REQUEST_BYTES,...
 //     makes the same messages, then sends them with one kafkajs producer configured as
 //     `conclude run`'s (idempotent, one request in flight, acks all, the same partitioner,
-//     headers and produce requests of `produceRequests`, and its one-pass produce-request
-//     encoder), once per request size: the ceiling.
+//     headers and produce requests of `produceRequests`, its one-pass produce-request
+//     encoder and its linear grouping by partition), once per request size: the ceiling.
 //
 // Prints nothing; writes its figures as JSON to OUT.json (runTree ignores stdout).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 
-import { Kafka, logLevel } from 'kafkajs'
-
 import { analyzeToMessagesNative, type AnalyzeOptions, type MessageBatch } from '../../index.js'
+// kafkajs as conclude's producers load it (its grouping by partition in linear time).
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.js'
 import { keyPartitioner } from '../../src/kafka/partitioner.js'
 import { conclusionTopics } from '../../src/kafka/topics.js'
 import { installRecordBatchEncoder } from '../../src/kafka/record-batch.js'

@@ -19,9 +19,10 @@
 // a transaction still open when the zombie froze is aborted before anyone else
 // can read the offset it holds iff
 //     transactionTimeout + cleanupInterval <= session - heartbeatInterval  (0.8 x session).
-import { Kafka, type Admin, type ConfigResourceTypes } from 'kafkajs'
+import type { Admin, ConfigResourceTypes } from 'kafkajs'
 
 import { withDeadline } from '../deadline.js'
+import { Kafka } from './kafkajs.js'
 import { KAFKA_LOG } from './log.js'
 import { KafkaError } from './producer.js'
 

@@ -4,7 +4,9 @@
 // creates takes these settings.
 import { debuglog } from 'node:util'
 
-import { logLevel, type KafkaConfig } from 'kafkajs'
+import type { KafkaConfig } from 'kafkajs'
+
+import { logLevel } from './kafkajs.js'
 
 const debug = debuglog('kafkajs')
 

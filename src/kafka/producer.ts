@@ -3,9 +3,10 @@
 // project started from (a client created before fork() whose threads did not
 // exist in the children, so flush() waited forever). A producer found under
 // another pid is discarded, never used. Every network wait has a deadline.
-import { CompressionTypes, Kafka, type ConfigResourceTypes, type Offsets, type Producer, type TopicMessages } from 'kafkajs'
+import type { ConfigResourceTypes, Offsets, Producer, TopicMessages } from 'kafkajs'
 
 import { DeadlineError, withDeadline } from '../deadline.js'
+import { CompressionTypes, Kafka } from './kafkajs.js'
 import { KAFKA_LOG } from './log.js'
 import { keyPartitioner } from './partitioner.js'
 import { installRecordBatchEncoder } from './record-batch.js'
