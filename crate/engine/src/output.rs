@@ -8,6 +8,9 @@
 //! digits, which the binding turns into a `BigInt` after `JSON.parse`.
 
 use std::io::Write;
+use std::ops::Range;
+
+use rayon::prelude::*;
 
 use crate::anomaly::Anomaly;
 use crate::batch::Ts;
@@ -39,11 +42,21 @@ impl Conclusion<'_> {
 
 /// Calls `f(series, conclusion)` for every conclusion of `category`, in series
 /// order then index order.
-pub fn for_each<'a>(analysis: &'a Analysis, category: Category, mut f: impl FnMut(&'a str, Conclusion<'a>)) {
+pub fn for_each<'a>(analysis: &'a Analysis, category: Category, f: impl FnMut(&'a str, Conclusion<'a>)) {
+    for_each_of(analysis, category, 0..analysis.ids.len(), f)
+}
+
+/// [`for_each`] over the series `range` (indexes into `analysis.ids`) only.
+fn for_each_of<'a>(
+    analysis: &'a Analysis,
+    category: Category,
+    range: Range<usize>,
+    mut f: impl FnMut(&'a str, Conclusion<'a>),
+) {
     let params = analysis.options.anomaly;
     let cp_method = analysis.options.changepoint.method;
     let trend_method = analysis.options.trend.method;
-    for (id, c) in analysis.ids.iter().zip(&analysis.conclusions) {
+    for (id, c) in analysis.ids[range.clone()].iter().zip(&analysis.conclusions[range]) {
         match category {
             Category::Summary => c.summary.iter().for_each(|s| f(id, Conclusion::Summary(s))),
             Category::Anomaly => {
@@ -382,27 +395,81 @@ impl Messages {
     }
 }
 
-/// Builds the Kafka messages of an analysis (only requested categories).
+/// Series per piece of [`messages`]' parallel pass: enough that joining the pieces costs
+/// little next to writing them (a summary message is about 300 bytes).
+const MESSAGE_PIECE_SERIES: usize = 512;
+
+/// Builds the Kafka messages of an analysis (only requested categories) on the pool of the
+/// analysis's threads, from any thread (the synchronous binding calls it on the JS thread,
+/// the asynchronous one on the pool). Pieces of [`MESSAGE_PIECE_SERIES`] series are written
+/// in parallel, then joined in order, so the bytes are those of one serial pass: formatting
+/// numbers is most of the work, and it was the serial tail of a batch of many short series.
 /// Errors if `data` would exceed 4 GiB (offsets are u32): split the batch.
 pub fn messages(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, crate::Error> {
-    let mut m = Messages::default();
-    for (code, category) in Category::ALL.into_iter().enumerate() {
-        if !a.options.wants(category) {
-            continue;
+    crate::pool::get(a.options.threads)?.install(|| messages_on_current_pool(a, provenance))
+}
+
+fn messages_on_current_pool(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, crate::Error> {
+    let too_large = || crate::Error::options("the batch's messages exceed 4 GiB: split the batch");
+    let wanted: Vec<(u32, Category)> =
+        (0u32..).zip(Category::ALL).filter(|(_, category)| a.options.wants(*category)).collect();
+    let n = a.ids.len();
+    let write = |range: Range<usize>| -> Vec<Messages> {
+        wanted
+            .iter()
+            .map(|&(code, category)| {
+                let mut m = Messages::default();
+                for_each_of(a, category, range.clone(), |series, c| {
+                    let key_start = m.data.len();
+                    m.data.extend_from_slice(series.as_bytes());
+                    let value_start = m.data.len();
+                    write_conclusion(&mut m.data, series, c, Some(provenance), WideTs::Digits);
+                    let value_end = m.data.len();
+                    // Offsets within the piece: past 4 GiB they would wrap, which the check below refuses.
+                    m.index.extend([code as usize, key_start, value_start, value_start, value_end].map(|v| v as u32));
+                });
+                m
+            })
+            .collect()
+    };
+    let pieces: Vec<Vec<Messages>> = if n <= MESSAGE_PIECE_SERIES || rayon::current_num_threads() == 1 {
+        vec![write(0..n)]
+    } else {
+        (0..n.div_ceil(MESSAGE_PIECE_SERIES))
+            .into_par_iter()
+            .map(|k| write(k * MESSAGE_PIECE_SERIES..((k + 1) * MESSAGE_PIECE_SERIES).min(n)))
+            .collect()
+    };
+    if pieces.iter().flatten().any(|m| u32::try_from(m.data.len()).is_err()) {
+        return Err(too_large());
+    }
+    let total: usize = pieces.iter().flatten().map(|m| m.data.len()).sum();
+    if u32::try_from(total).is_err() {
+        return Err(too_large());
+    }
+    let mut pieces = pieces;
+    if let [only] = pieces.as_mut_slice() {
+        if let [one] = only.as_mut_slice() {
+            return Ok(std::mem::take(one));
         }
-        for_each(a, category, |series, c| {
-            let key_start = m.data.len();
-            m.data.extend_from_slice(series.as_bytes());
-            let value_start = m.data.len();
-            write_conclusion(&mut m.data, series, c, Some(provenance), WideTs::Digits);
-            let value_end = m.data.len();
-            m.index.extend([code, key_start, value_start, value_start, value_end].map(|v| v as u32));
-        });
     }
-    if u32::try_from(m.data.len()).is_err() {
-        return Err(crate::Error::options("the batch's messages exceed 4 GiB: split the batch"));
+    let mut out = Messages {
+        data: Vec::with_capacity(total),
+        index: Vec::with_capacity(pieces.iter().flatten().map(|m| m.index.len()).sum()),
+    };
+    for k in 0..wanted.len() {
+        for piece in &pieces {
+            let m = &piece[k];
+            let base = out.data.len() as u32;
+            out.data.extend_from_slice(&m.data);
+            out.index.extend(
+                m.index
+                    .chunks_exact(MESSAGE_FIELDS)
+                    .flat_map(|f| [f[0], f[1] + base, f[2] + base, f[3] + base, f[4] + base]),
+            );
+        }
     }
-    Ok(m)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -446,10 +513,43 @@ mod tests {
     #[test]
     fn numbers_are_written_as_before_byte_for_byte() {
         let mut edges = vec![
-            0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 1.0 / 3.0, 2.0 / 3.0, 1e21, 1e-7, 1e-5, 1e-4, 1e-3, 1e15, 1e16, 1e17, 1e22,
-            1.5e16, 9_007_199_254_740_991.0, 9_007_199_254_740_992.0, 9_007_199_254_740_994.0, 9_999_999_999_999_998.0,
-            f64::MIN_POSITIVE, f64::MIN_POSITIVE / 3.0, 5e-324, f64::MAX, f64::MIN, f64::EPSILON, f64::NAN, f64::INFINITY,
-            f64::NEG_INFINITY, 123_456.789e10, 0.1 + 0.2, 1e23, 5e-310, 4.35e-5, 9.999_999_999_999_999e-5,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            0.1,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1e21,
+            1e-7,
+            1e-5,
+            1e-4,
+            1e-3,
+            1e15,
+            1e16,
+            1e17,
+            1e22,
+            1.5e16,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            9_007_199_254_740_994.0,
+            9_999_999_999_999_998.0,
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 3.0,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            123_456.789e10,
+            0.1 + 0.2,
+            1e23,
+            5e-310,
+            4.35e-5,
+            9.999_999_999_999_999e-5,
         ];
         // Both sides of every notation boundary, one ulp apart.
         for b in [1e-5, 1e-4, 1e16, 1e21, 9_007_199_254_740_992.0] {
