@@ -30,7 +30,7 @@ test("equals kafkajs's groupMessagesPerPartition: the same partitions, messages 
   const messages = fc.array(fc.record({ key: fc.string({ maxLength: 6 }), value: fc.string({ maxLength: 4 }) }), { maxLength: 300 })
   await t.notThrowsAsync(
     fc.assert(
-      fc.asyncProperty(messages, fc.integer({ min: 0, max: 12 }), fc.integer(), (list, partitions, salt) => {
+      fc.asyncProperty(messages, fc.integer({ min: 0, max: 12 }), fc.integer(), async (list, partitions, salt) => {
         const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i }))
         const calls: [string, unknown[], Message][][] = [[], []]
         // Deterministic in the message, as a partitioner is; the same messages go to both.

@@ -37,6 +37,8 @@ export interface CeilingFigures {
   requests: number
   ms: number
   messagesPerSecond: number
+  /** CPU time of this process while it sent them (the broker's not counted). */
+  cpuMs: number
 }
 
 /** Messages in a batch: its per-category counts summed. */
@@ -70,11 +72,13 @@ async function ceiling(batch: MessageBatch, brokers: string[], prefix: string, s
   try {
     for (const requestBytes of sizes) {
       const t0 = performance.now()
+      const cpu0 = process.cpuUsage()
       // Built inside the timing: conclude run builds its requests per batch too.
       const requests = produceRequests(batch, topics, headers, new Map(), requestBytes)
       for (const topicMessages of requests) await producer.sendBatch({ topicMessages, acks: -1 })
       const ms = performance.now() - t0
-      out.push({ requestBytes, messages: count(batch), requests: requests.length, ms, messagesPerSecond: count(batch) / (ms / 1e3) })
+      const cpu = process.cpuUsage(cpu0)
+      out.push({ requestBytes, messages: count(batch), requests: requests.length, ms, messagesPerSecond: count(batch) / (ms / 1e3), cpuMs: (cpu.user + cpu.system) / 1e3 })
     }
   } finally {
     await producer.disconnect()
