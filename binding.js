@@ -842,6 +842,7 @@ module.exports.analyzeNative = nativeBinding.analyzeNative
 module.exports.analyzeSpill = nativeBinding.analyzeSpill
 module.exports.analyzeToMessages = nativeBinding.analyzeToMessages
 module.exports.analyzeToMessagesNative = nativeBinding.analyzeToMessagesNative
+module.exports.crc32cNative = nativeBinding.crc32cNative
 module.exports.engineVersion = nativeBinding.engineVersion
 module.exports.poolInfo = nativeBinding.poolInfo
 module.exports.spillInput = nativeBinding.spillInput

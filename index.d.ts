@@ -176,6 +176,9 @@ export interface ChangepointOptions {
   clean?: boolean
 }
 
+/** CRC-32C (Castagnoli) of `data[start, end)`, unsigned. src/kafka/crc32c.ts is the JS entry. */
+export declare function crc32cNative(data: Buffer | Uint8Array, start: number, end: number): number
+
 /** The engine's version. */
 export declare function engineVersion(): string
 

@@ -25,6 +25,7 @@ exports.analyzeToMessagesNative = binding.analyzeToMessagesNative
 exports.spillInput = binding.spillInput
 exports.analyzeSpill = binding.analyzeSpill
 exports.poolInfo = binding.poolInfo
+exports.crc32cNative = binding.crc32cNative
 exports.engineVersion = binding.engineVersion
 exports.analyze = function analyze(input, options) {
   return settle(binding.analyze(input, options), signalOf(options))

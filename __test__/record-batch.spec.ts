@@ -50,6 +50,19 @@ test("crc32c equals kafkajs's crc32C on any bytes and range, and the CRC-32C che
     }),
     { numRuns: 5_000 },
   )
+  // Long inputs at any offset: the native loop's 8-byte steps, unaligned starts and tails.
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 5_000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+      const start = a % bytes.length
+      const end = start + (b % (bytes.length - start + 1))
+      return crc32c(bytes, start, end) === kafkajsCrc32C(Buffer.from(bytes.subarray(start, end)))
+    }),
+    { numRuns: 300 },
+  )
+  const four = Buffer.from('abcd')
+  for (const [start, end] of [[-1, 2], [3, 2], [0, 5], [0.5, 2]] as const) {
+    t.throws(() => crc32c(four, start, end), { instanceOf: RangeError, message: `crc32c: the range [${start}, ${end}) is not within the 4 bytes given` })
+  }
 })
 
 const text = fc.string({ unit: 'grapheme', maxLength: 24 })

@@ -9,7 +9,7 @@
 // the engine's own time per batch (docs/group-steady-state.md). Here the sizes
 // are computed first (lengths only), then every byte is written once into its
 // place; the headers object shared by a batch's messages is encoded once; the
-// CRC is slice-by-8 (src/kafka/crc32c.ts).
+// CRC-32C is the CPU's crc32 instruction, through the addon (src/kafka/crc32c.ts).
 //
 // Anything this encoder does not handle the way kafkajs does (values other
 // than Buffer, string or null; timestamps whose deltas are not integers; an

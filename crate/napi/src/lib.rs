@@ -16,6 +16,7 @@
 
 #![deny(clippy::all)]
 
+mod checksum;
 mod columns;
 mod convert;
 mod deliver;
