@@ -336,7 +336,8 @@ test('SIGTERM while the input is still being read: no unit started, exit 143, th
   child.stdin.write('{"series":"a","ts":1,"value":1}\n')
   await new Promise((r) => setTimeout(r, 1_500))
   child.kill('SIGTERM')
-  const [code, signal] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null, 'timeout']), 20_000))])) as [number | null, string | null]
+  // 'close', not 'exit': a child can exit before its stderr's last chunks reach this process.
+  const [code, signal] = (await Promise.race([once(child, 'close'), new Promise((r) => setTimeout(() => r([null, 'timeout']), 20_000))])) as [number | null, string | null]
   child.kill('SIGKILL')
   t.is(signal, null, stderr)
   t.is(code, 143, stderr)

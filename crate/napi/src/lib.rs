@@ -16,7 +16,7 @@
 
 #![deny(clippy::all)]
 
-mod checksum;
+pub mod checksum;
 mod columns;
 mod convert;
 mod deliver;
