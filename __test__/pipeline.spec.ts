@@ -349,6 +349,71 @@ test('SIGTERM while the input is still being read: no unit started, exit 143, th
   t.is(r.workers.length, 0)
 })
 
+test("a file's units are delivered while the next input is still being read; SIGTERM then leaves the rest unread", async (t) => {
+  const first = gen('overlap-first.ndjson', 6, 400, 21)
+  const out = join(dir, 'overlap-out')
+  const summaries = join(out, 'summary.ndjson')
+  const lines = () => {
+    try {
+      return readFileSync(summaries, 'utf8').split('\n').filter(Boolean).length
+    } catch {
+      return 0
+    }
+  }
+  // The second input is stdin, left open: before the inputs overlapped, nothing went out until it ended.
+  const run = (report: string) =>
+    spawn(process.execPath, [CLI, 'run', first, '-', '--sink', 'file', '--out', out, '--workers', '1', '--report', report, '--no-progress'], { stdio: ['pipe', 'ignore', 'pipe'] })
+  const waitFor = async (ok: () => boolean, ms: number) => {
+    for (const until = Date.now() + ms; !ok() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100))
+    return ok()
+  }
+  const exit = async (child: ReturnType<typeof run>) =>
+    (await Promise.race([once(child, 'close'), new Promise((r) => setTimeout(() => r([null, 'timeout']), 30_000))])) as [number | null, string | null]
+
+  // 1. stdin ends later: everything is delivered, the first file's units long before.
+  const report = join(dir, 'overlap.json')
+  const child = run(report)
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const early = await waitFor(() => lines() === 6, 30_000)
+  child.stdin.end(readFileSync(gen('overlap-stdin.ndjson', 3, 400, 22)))
+  const [code] = await exit(child)
+  child.kill('SIGKILL')
+  t.true(early, `the first file's 6 summaries were written while stdin was open (${lines()}); ${stderr}`)
+  t.is(code, 0, stderr)
+  t.is(lines(), 9)
+  const r = JSON.parse(readFileSync(report, 'utf8'))
+  t.true(r.ok)
+  t.deepEqual(
+    r.files.map((f: any) => [f.file, f.series]),
+    [[first, 6], ['stdin', 3]],
+  )
+
+  // 2. SIGTERM while stdin is read: the first file's units are delivered, stdin's never read.
+  rmSync(out, { recursive: true, force: true })
+  const report2 = join(dir, 'overlap-term.json')
+  const child2 = run(report2)
+  let stderr2 = ''
+  child2.stderr.on('data', (d) => (stderr2 += d))
+  t.true(await waitFor(() => lines() === 6, 30_000), stderr2)
+  child2.kill('SIGTERM')
+  const [code2, signal2] = await exit(child2)
+  child2.kill('SIGKILL')
+  t.is(signal2, null, stderr2)
+  t.is(code2, 143, stderr2)
+  // The last unit's 'done' may still be on its way to the primary when the signal lands.
+  t.regex(stderr2, /SIGTERM(: finishing units in flight \(up to \d+ ms\), the rest of the input unread| while reading the input: no unit in flight, the rest of the input unread)/)
+  const r2 = JSON.parse(readFileSync(report2, 'utf8'))
+  t.false(r2.ok)
+  t.is(r2.interrupted, 'SIGTERM')
+  t.is(r2.units.delivered, r2.units.total)
+  t.deepEqual(r2.units.undelivered, [])
+  t.deepEqual(
+    r2.files.map((f: any) => f.file),
+    [first],
+  )
+})
+
 test('SIGTERM after the last unit was delivered: a success, exit 0, and the summary says so', async (t) => {
   const file = gen('late-term.ndjson', 6, 300, 17)
   const slowDrain = join(dir, 'slow-drain')

@@ -1,6 +1,7 @@
 // The primary process of `conclude run <files>`: plans units that keep every
 // series whole (each input partitioned by series into a spill file,
-// ../input), spawns worker processes (../supervisor.ts), hands units out,
+// ../input; one input's units go out while the next input is read),
+// spawns worker processes (../supervisor.ts), hands units out,
 // restarts workers that die and gives their unfinished units to others, and
 // reports truthfully: a unit counts as delivered only when its worker says the
 // sink acknowledged it. The primary itself never creates a Kafka producer.
@@ -124,90 +125,28 @@ interface Slot {
 
 const WORKER_JS = join(__dirname, 'worker.js')
 
-/**
- * Partitions every input into a spill file under `tmp` and cuts it into units;
- * a file that fails to parse (policy 'fail') or to read contributes none. A
- * signal meanwhile stops the planning: no unit is started then.
- */
-async function plan(o: RunOptions, tmp: TempDir): Promise<{ units: Unit[]; files: FileReport[]; interrupted?: NodeJS.Signals }> {
-  const units: Unit[] = []
-  const files: FileReport[] = []
-  const seen = new Map<string, number>()
-  const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
-  const stop = new AbortController()
-  let interrupted: NodeJS.Signals | undefined
-  // No worker exists yet: every signal just stops the reading.
-  const offSignals = onStopSignals({
-    stopping: () => false,
-    stop: (signal) => {
-      interrupted = signal
-      stop.abort()
-    },
-    workers: () => [],
-    log: o.log,
-  })
-  try {
-    for (const [index, file] of o.inputs.entries()) {
-      if (interrupted) break
-      const name = file === '-' ? 'stdin' : file
-      // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
-      const times = (seen.get(name) ?? 0) + 1
-      seen.set(name, times)
-      const label = times === 1 ? name : `${name}(${times})`
-      try {
-        const spilled = await spill(file, index, tmp, b, o.analysis, stop.signal)
-        const r = spilled.result
-        const fileUnits = unitsOf({ file: name, label, ...spilled }, b)
-        fileUnits.forEach((u) => units.push({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 }))
-        files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers })
-        if (r.badLines > 0) {
-          o.log(`${name}: skipped ${r.badLines} bad line(s) (first: ${r.badLineNumbers.slice(0, 5).join(', ')})`)
-        }
-        const over = fileUnits.filter((u) => u.points > b.unitMaxPoints)
-        if (over.length) {
-          const largest = Math.max(...over.map((u) => u.points))
-          o.log(`${name}: ${over.length} unit(s) exceed the --memory budget of ${b.unitMaxPoints} points per unit (largest ${largest}): a series is never split, so each is analysed whole`)
-        }
-      } catch (e) {
-        if (interrupted) break
-        const err = e as { line?: number; column?: number }
-        const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
-        const message = `${where}: ${errorText(e)}`
-        o.log(message)
-        files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
-      }
-    }
-  } finally {
-    offSignals()
-  }
-  if (interrupted) o.log(`${interrupted} while reading the input: no unit started`)
-  return { units, files, interrupted }
-}
-
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = performance.now()
   const tmp = new TempDir(o.tmpDir)
   try {
     // A broker never reached fails the run within the connect deadline, instead of every unit
-    // waiting out its attempts and back-offs. Asked while the inputs are read.
+    // waiting out its attempts and back-offs. Asked while the first input is read.
     const sink = o.sink
-    const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : undefined
-    const planned = await plan(o, tmp)
-    const unreachable = await reached
-    return await new FileRun(o, planned, started).execute(unreachable)
+    const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : Promise.resolve(undefined)
+    return await new FileRun(o, started).execute(tmp, reached)
   } finally {
     tmp.remove()
   }
 }
 
-/** One run's units and workers, from the first worker started to the report. */
+/** One run's inputs, units and workers, from the first input read to the report. */
 class FileRun {
-  private readonly units: Unit[]
-  private readonly files: FileReport[]
-  private readonly threads: number
-  private readonly workerCount: number
+  private readonly units: Unit[] = []
+  private readonly files: FileReport[] = []
+  private threads = 1
+  private workerCount = 0
   private readonly conclusions = emptyTally()
-  private readonly queue: Unit[]
+  private readonly queue: Unit[] = []
   private readonly delivered = new Set<string>()
   private readonly undelivered: UnitFailure[] = []
   private readonly slots = new Set<Slot>()
@@ -216,46 +155,40 @@ class FileRun {
   private readonly backingOff = new Map<Unit, NodeJS.Timeout>()
   private restarts = 0
   private maybeDuplicated = 0
-  private readonly readInterrupted?: NodeJS.Signals
+  /** A signal that came while the inputs were read: the rest of them stays unread. */
+  private readInterrupted?: NodeJS.Signals
   private interrupted?: NodeJS.Signals
-  private stopping: boolean
+  private stopping = false
+  /** Inputs are still being partitioned: more units may come. */
+  private planning = true
+  /** Aborts the partitioning of the input being read (a signal). */
+  private readonly reading = new AbortController()
+  /** Why no unit can be delivered (no broker answered), once known. */
+  private unreachable?: Error
   private finish!: () => void
   private readonly allSettled = new Promise<void>((resolve) => (this.finish = resolve))
 
   constructor(
     private readonly o: RunOptions,
-    planned: { units: Unit[]; files: FileReport[]; interrupted?: NodeJS.Signals },
     private readonly started: number,
-  ) {
-    this.units = planned.units
-    this.files = planned.files
-    this.queue = [...planned.units]
-    this.readInterrupted = this.interrupted = planned.interrupted
-    this.stopping = planned.interrupted !== undefined
-    this.workerCount = Math.max(1, Math.min(o.workers, this.units.length || 1))
-    this.threads = threadsPerWorker(this.workerCount, o.threads, o.log)
-  }
+  ) {}
 
-  async execute(unreachable: Error | undefined): Promise<RunReport> {
-    const { o, units } = this
+  /**
+   * Partitions the inputs one after the other, and hands each one's units out as soon as it is
+   * partitioned: a file's units are analysed and delivered while the next file is read. (One
+   * input's units wait for its end: a series may continue anywhere in it.)
+   */
+  async execute(tmp: TempDir, reached: Promise<Error | undefined>): Promise<RunReport> {
+    const o = this.o
     const watchdog = setInterval(() => this.watch(), 250)
     watchdog.unref()
     const progress = progressReporter(o.progress, () => this.progressLine())
     const offSignals = onStopSignals({ stopping: () => this.stopping, stop: (s) => this.stop(s), workers: () => [...this.slots].map((s) => s.child), log: o.log })
-    if (this.readInterrupted) {
-      for (const unit of units) this.undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${this.readInterrupted}` })
-      this.check()
-    }
     try {
-      if (unreachable && units.length && !this.stopping) {
-        const error = errorText(unreachable)
-        o.log(error)
-        for (const unit of this.queue.splice(0)) this.undelivered.push({ unit: unit.id, file: unit.file, error })
-      } else if (units.length && !this.stopping) {
-        for (let i = 0; i < this.workerCount; i++) this.spawnWorker()
-        this.dispatch()
-        await this.allSettled
-      }
+      await this.read(tmp, reached)
+      this.planning = false
+      this.check()
+      if (this.units.length && !this.stopping && !this.unreachable) await this.allSettled
       if (this.stopping) {
         // Units still in flight had their chance; whatever is left is undelivered.
         await Promise.race([new Promise((r) => setTimeout(r, o.drainTimeoutMs).unref()), this.allSettled])
@@ -269,6 +202,82 @@ class FileRun {
       offSignals()
     }
     return this.report()
+  }
+
+  /**
+   * Partitions every input into a spill file under `tmp` and cuts it into units; a file that
+   * fails to parse (policy 'fail') or to read contributes none. A signal stops the reading.
+   */
+  private async read(tmp: TempDir, reached: Promise<Error | undefined>): Promise<void> {
+    const o = this.o
+    const seen = new Map<string, number>()
+    const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
+    for (const [index, file] of o.inputs.entries()) {
+      if (this.readInterrupted) break
+      const name = file === '-' ? 'stdin' : file
+      // Unit ids name the input as given; the same input twice gets a suffix so ids stay unique.
+      const times = (seen.get(name) ?? 0) + 1
+      seen.set(name, times)
+      const label = times === 1 ? name : `${name}(${times})`
+      let fileUnits: SpilledUnit[]
+      try {
+        const spilled = await spill(file, index, tmp, b, o.analysis, this.reading.signal)
+        const r = spilled.result
+        fileUnits = unitsOf({ file: name, label, ...spilled }, b)
+        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers })
+        if (r.badLines > 0) {
+          o.log(`${name}: skipped ${r.badLines} bad line(s) (first: ${r.badLineNumbers.slice(0, 5).join(', ')})`)
+        }
+        const over = fileUnits.filter((u) => u.points > b.unitMaxPoints)
+        if (over.length) {
+          const largest = Math.max(...over.map((u) => u.points))
+          o.log(`${name}: ${over.length} unit(s) exceed the --memory budget of ${b.unitMaxPoints} points per unit (largest ${largest}): a series is never split, so each is analysed whole`)
+        }
+      } catch (e) {
+        if (this.readInterrupted) break
+        const err = e as { line?: number; column?: number }
+        const where = err.line ? `${name}:${err.line}${err.column ? `:${err.column}` : ''}` : name
+        const message = `${where}: ${errorText(e)}`
+        o.log(message)
+        this.files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
+        continue
+      }
+      if (this.readInterrupted) {
+        // Read whole, but after the signal: not started.
+        for (const u of fileUnits) this.undelivered.push({ unit: u.id, file: u.file, error: `not started: run interrupted by ${this.readInterrupted}` })
+        this.units.push(...fileUnits.map((u) => ({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 })))
+        break
+      }
+      await this.add(fileUnits, index === o.inputs.length - 1, reached)
+    }
+  }
+
+  /** Units of one input: to the workers (started on the first units), or undelivered if no broker answered. */
+  private async add(fileUnits: SpilledUnit[], last: boolean, reached: Promise<Error | undefined>): Promise<void> {
+    if (fileUnits.length === 0) return
+    const units = fileUnits.map((u): Unit => ({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 }))
+    this.units.push(...units)
+    if (this.workerCount === 0 && !this.unreachable) {
+      const unreachable = await reached
+      if (unreachable) {
+        this.unreachable = unreachable
+        this.o.log(errorText(unreachable))
+      }
+    }
+    // A signal while the broker was asked: these units are not started.
+    const error = this.unreachable ? errorText(this.unreachable) : this.stopping ? `not started: run interrupted by ${this.interrupted}` : undefined
+    if (error) {
+      for (const unit of units) this.undelivered.push({ unit: unit.id, file: unit.file, error })
+      return
+    }
+    this.queue.push(...units)
+    if (this.workerCount === 0) {
+      // With more inputs to come, as many workers as asked; with this one alone, no more than its units.
+      this.workerCount = Math.max(1, last ? Math.min(this.o.workers, units.length) : this.o.workers)
+      this.threads = threadsPerWorker(this.workerCount, this.o.threads, this.o.log)
+      for (let i = 0; i < this.workerCount; i++) this.spawnWorker()
+    }
+    this.dispatch()
   }
 
   private report(): RunReport {
@@ -295,6 +304,7 @@ class FileRun {
   }
 
   private check(): void {
+    if (this.planning) return
     const settled = this.delivered.size + this.undelivered.length === this.units.length
     if (settled || (this.stopping && [...this.slots].every((s) => s.inFlight.size === 0))) this.finish()
   }
@@ -338,7 +348,7 @@ class FileRun {
         sendToWorker(slot.child, { type: 'unit', id: unit.id, spill: unit.spill, pieces: unit.pieces } satisfies ToWorker)
       }
     }
-    if (queue.length && slots.size === 0) {
+    if (queue.length && slots.size === 0 && this.workerCount > 0) {
       for (const unit of queue.splice(0)) this.fail(unit, unit.lastError ?? 'no worker left to run it')
     }
     this.check()
@@ -417,7 +427,7 @@ class FileRun {
     o.log(`worker ${slot.pid} exited (${signal ?? `code ${code}`}) with ${lost.length} unit(s) in flight`)
     for (const unit of lost) this.retryOrFail(unit, slot.killedFor ?? `worker ${slot.pid} died (${signal ?? `code ${code}`}) while on it`)
     const workLeft = queue.length > 0 || [...slots].some((s) => s.inFlight.size > 0)
-    if (!this.stopping && queue.length > 0 && this.restarts < o.maxRestarts) {
+    if (!this.stopping && (queue.length > 0 || this.planning) && this.restarts < o.maxRestarts) {
       this.restarts++
       this.spawnWorker()
     } else if (!this.stopping && queue.length > 0 && !workLeft) {
@@ -464,11 +474,20 @@ class FileRun {
     )
   }
 
-  /** The first SIGINT/SIGTERM: units in flight finish, units not started are undelivered. */
+  /**
+   * The first SIGINT/SIGTERM: units in flight finish, units not started are undelivered, and
+   * what is left of the input is not read.
+   */
   private stop(signal: NodeJS.Signals): void {
     this.interrupted = signal
     this.stopping = true
-    this.o.log(`${signal}: finishing units in flight (up to ${this.o.drainTimeoutMs} ms), then exiting`)
+    if (this.planning) {
+      this.readInterrupted = signal
+      this.reading.abort()
+    }
+    const inFlight = [...this.slots].some((s) => s.inFlight.size > 0)
+    if (this.planning && !inFlight) this.o.log(`${signal} while reading the input: ${this.units.length ? 'no unit in flight, the rest of the input unread' : 'no unit started'}`)
+    else this.o.log(`${signal}: finishing units in flight (up to ${this.o.drainTimeoutMs} ms)${this.planning ? ', the rest of the input unread' : ''}, then exiting`)
     for (const [unit, timer] of this.backingOff) {
       clearTimeout(timer)
       this.queue.push(unit)
