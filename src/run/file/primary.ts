@@ -242,29 +242,25 @@ class FileRun {
         this.files.push({ file: name, units: 0, points: 0, series: 0, badLines: 0, badLineNumbers: [], error: message })
         continue
       }
-      if (this.readInterrupted) {
-        // Read whole, but after the signal: not started.
-        for (const u of fileUnits) this.undelivered.push({ unit: u.id, file: u.file, error: `not started: run interrupted by ${this.readInterrupted}` })
-        this.units.push(...fileUnits.map((u) => ({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 })))
-        break
-      }
       await this.add(fileUnits, index === o.inputs.length - 1, reached)
     }
   }
 
-  /** Units of one input: to the workers (started on the first units), or undelivered if no broker answered. */
+  /**
+   * Units of one input: to the workers (started on the first units), or undelivered if no
+   * broker answered or a signal came (the input read whole after it, or while the broker was asked).
+   */
   private async add(fileUnits: SpilledUnit[], last: boolean, reached: Promise<Error | undefined>): Promise<void> {
     if (fileUnits.length === 0) return
     const units = fileUnits.map((u): Unit => ({ ...u, attempts: 0, mayHaveWritten: 0, requests: 0 }))
     this.units.push(...units)
-    if (this.workerCount === 0 && !this.unreachable) {
+    if (this.workerCount === 0 && !this.unreachable && !this.stopping) {
       const unreachable = await reached
       if (unreachable) {
         this.unreachable = unreachable
         this.o.log(errorText(unreachable))
       }
     }
-    // A signal while the broker was asked: these units are not started.
     const error = this.unreachable ? errorText(this.unreachable) : this.stopping ? `not started: run interrupted by ${this.interrupted}` : undefined
     if (error) {
       for (const unit of units) this.undelivered.push({ unit: unit.id, file: unit.file, error })
