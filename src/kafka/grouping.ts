@@ -14,9 +14,8 @@
 // kafkajs's sendMessages.js binds the function when it is loaded, so the linear replacement is
 // put into Node's module cache, as the exports of kafkajs's own module, before kafkajs's
 // producer loads: conclude's modules import kafkajs through ./kafkajs.ts, which imports this
-// module first. A process that loaded kafkajs before conclude
-// keeps kafkajs's own grouping, which gives the same result more slowly (`linearGrouping` says
-// which one the process has).
+// module first. A process that loaded kafkajs before conclude keeps kafkajs's own grouping,
+// which gives the same result more slowly (`linearGrouping` says which one the process has).
 import Module from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -68,6 +67,6 @@ if (entry && !cache[join(dirname(entry.filename), 'sendMessages.js')]) {
 
 /**
  * Whether this process's kafkajs producers group with groupMessagesPerPartition above: false
- * when kafkajs's producer was loaded before this module (by another copy of it, true).
+ * when kafkajs's producer was loaded first, unless another copy of this module had seeded it.
  */
 export const linearGrouping: boolean = (entry?.exports as { [LINEAR]?: true } | undefined)?.[LINEAR] === true

@@ -410,7 +410,6 @@ pub fn messages(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, cr
 }
 
 fn messages_on_current_pool(a: &Analysis, provenance: Provenance<'_>) -> Result<Messages, crate::Error> {
-    let too_large = || crate::Error::options("the batch's messages exceed 4 GiB: split the batch");
     let wanted: Vec<(u32, Category)> =
         (0u32..).zip(Category::ALL).filter(|(_, category)| a.options.wants(*category)).collect();
     let n = a.ids.len();
@@ -425,14 +424,14 @@ fn messages_on_current_pool(a: &Analysis, provenance: Provenance<'_>) -> Result<
                     let value_start = m.data.len();
                     write_conclusion(&mut m.data, series, c, Some(provenance), WideTs::Digits);
                     let value_end = m.data.len();
-                    // Offsets within the piece: past 4 GiB they would wrap, which the check below refuses.
+                    // Offsets within the piece: past 4 GiB they would wrap, which the total's check refuses.
                     m.index.extend([code as usize, key_start, value_start, value_start, value_end].map(|v| v as u32));
                 });
                 m
             })
             .collect()
     };
-    let pieces: Vec<Vec<Messages>> = if n <= MESSAGE_PIECE_SERIES || rayon::current_num_threads() == 1 {
+    let mut pieces: Vec<Vec<Messages>> = if n <= MESSAGE_PIECE_SERIES || rayon::current_num_threads() == 1 {
         vec![write(0..n)]
     } else {
         (0..n.div_ceil(MESSAGE_PIECE_SERIES))
@@ -440,14 +439,11 @@ fn messages_on_current_pool(a: &Analysis, provenance: Provenance<'_>) -> Result<
             .map(|k| write(k * MESSAGE_PIECE_SERIES..((k + 1) * MESSAGE_PIECE_SERIES).min(n)))
             .collect()
     };
-    if pieces.iter().flatten().any(|m| u32::try_from(m.data.len()).is_err()) {
-        return Err(too_large());
-    }
+    // Every piece is within the total: if the total fits in u32 offsets, so do the pieces'.
     let total: usize = pieces.iter().flatten().map(|m| m.data.len()).sum();
     if u32::try_from(total).is_err() {
-        return Err(too_large());
+        return Err(crate::Error::options("the batch's messages exceed 4 GiB: split the batch"));
     }
-    let mut pieces = pieces;
     if let [only] = pieces.as_mut_slice() {
         if let [one] = only.as_mut_slice() {
             return Ok(std::mem::take(one));
@@ -513,43 +509,10 @@ mod tests {
     #[test]
     fn numbers_are_written_as_before_byte_for_byte() {
         let mut edges = vec![
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            0.5,
-            0.1,
-            1.0 / 3.0,
-            2.0 / 3.0,
-            1e21,
-            1e-7,
-            1e-5,
-            1e-4,
-            1e-3,
-            1e15,
-            1e16,
-            1e17,
-            1e22,
-            1.5e16,
-            9_007_199_254_740_991.0,
-            9_007_199_254_740_992.0,
-            9_007_199_254_740_994.0,
-            9_999_999_999_999_998.0,
-            f64::MIN_POSITIVE,
-            f64::MIN_POSITIVE / 3.0,
-            5e-324,
-            f64::MAX,
-            f64::MIN,
-            f64::EPSILON,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            123_456.789e10,
-            0.1 + 0.2,
-            1e23,
-            5e-310,
-            4.35e-5,
-            9.999_999_999_999_999e-5,
+            0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 1.0 / 3.0, 2.0 / 3.0, 1e21, 1e-7, 1e-5, 1e-4, 1e-3, 1e15, 1e16, 1e17, 1e22,
+            1.5e16, 9_007_199_254_740_991.0, 9_007_199_254_740_992.0, 9_007_199_254_740_994.0, 9_999_999_999_999_998.0,
+            f64::MIN_POSITIVE, f64::MIN_POSITIVE / 3.0, 5e-324, f64::MAX, f64::MIN, f64::EPSILON, f64::NAN, f64::INFINITY,
+            f64::NEG_INFINITY, 123_456.789e10, 0.1 + 0.2, 1e23, 5e-310, 4.35e-5, 9.999_999_999_999_999e-5,
         ];
         // Both sides of every notation boundary, one ulp apart.
         for b in [1e-5, 1e-4, 1e16, 1e21, 9_007_199_254_740_992.0] {

@@ -155,14 +155,16 @@ class FileRun {
   private readonly backingOff = new Map<Unit, NodeJS.Timeout>()
   private restarts = 0
   private maybeDuplicated = 0
-  /** A signal that came while the inputs were read: the rest of them stays unread. */
-  private readInterrupted?: NodeJS.Signals
   private interrupted?: NodeJS.Signals
   private stopping = false
   /** Inputs are still being partitioned: more units may come. */
   private planning = true
   /** Aborts the partitioning of the input being read (a signal). */
   private readonly reading = new AbortController()
+  /** A signal that came while the inputs were read: the rest of them stays unread. */
+  private get readInterrupted(): NodeJS.Signals | undefined {
+    return this.reading.signal.aborted ? this.interrupted : undefined
+  }
   /** Why no unit can be delivered (no broker answered), once known. */
   private unreachable?: Error
   private finish!: () => void
@@ -477,10 +479,7 @@ class FileRun {
   private stop(signal: NodeJS.Signals): void {
     this.interrupted = signal
     this.stopping = true
-    if (this.planning) {
-      this.readInterrupted = signal
-      this.reading.abort()
-    }
+    if (this.planning) this.reading.abort()
     const inFlight = [...this.slots].some((s) => s.inFlight.size > 0)
     if (this.planning && !inFlight) this.o.log(`${signal} while reading the input: ${this.units.length ? 'no unit in flight, the rest of the input unread' : 'no unit started'}`)
     else this.o.log(`${signal}: finishing units in flight (up to ${this.o.drainTimeoutMs} ms)${this.planning ? ', the rest of the input unread' : ''}, then exiting`)
