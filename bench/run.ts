@@ -116,7 +116,7 @@ if (v['no-broker']) group = { skipped: '--no-broker' }
 else {
   const b = broker()
   try {
-    group = b.available ? await groupSteadyState({ brokers: '127.0.0.1:9092', batches: quick ? 12 : 48, log }) : { skipped: b.why ?? 'no broker' }
+    group = b.available ? await groupSteadyState({ brokers: '127.0.0.1:9092', batches: quick ? 36 : 96, log }) : { skipped: b.why ?? 'no broker' }
   } finally {
     b.stop()
   }

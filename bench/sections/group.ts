@@ -1,8 +1,10 @@
 // Group mode in steady state (`conclude run --source kafka`): input messages of 100 k points each
 // over a 6-partition topic, consumed by 1 and 2 workers, against the engine alone on the same
-// batches and cores (`analyzeToMessagesNative`). The rate is taken between the first and the
-// last committed offset (the group's own guarantee: a batch counts once its conclusions were
-// acknowledged and its offset committed), so joining the group is not part of it. Every topic it
+// batches and cores (`analyzeToMessagesNative`). The rate is taken from the first committed
+// offset once the group is stable with every worker a member, to the last committed offset (the
+// group's own guarantee: a batch counts once its conclusions were acknowledged and its offset
+// committed), so joining the group, and the rebalance when the second worker joins after the
+// first has begun, are not part of it. Every topic it
 // creates has a unique name and is deleted afterwards.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -43,7 +45,7 @@ export interface GroupRow {
   workers: number
   threadsPerWorker: number
   batches: number
-  /** Between the first and the last committed offset. */
+  /** From the first committed offset with every worker a member of the stable group to the last. */
   steadyMs?: number
   batchesPerSecond?: number
   pointsPerSecond?: number
@@ -117,6 +119,12 @@ function brokerPid(): number | undefined {
   }
 }
 
+/** Whether the group is stable with `members` members (all the workers joined, no rebalance under way). */
+async function stableWith(admin: ReturnType<Kafka['admin']>, groupId: string, members: number): Promise<boolean> {
+  const { groups } = await admin.describeGroups([groupId])
+  return groups[0]?.state === 'Stable' && groups[0].members.length === members
+}
+
 /** Sum of the group's committed offsets on the topic (-1, none yet, counts 0). */
 async function committed(admin: ReturnType<Kafka['admin']>, groupId: string, topic: string): Promise<number> {
   const [t] = await admin.fetchOffsets({ groupId, topics: [topic] })
@@ -156,16 +164,23 @@ async function oneRun(kafka: Kafka, brokers: string, batches: Buffer[], count: n
     const broker = brokerPid()
     const cpu = () => ({ conclude: treeCpuMs(child.pid!), broker: broker === undefined ? undefined : treeCpuMs(broker) })
     let first: { at: number; done: number; cpu: ReturnType<typeof cpu> } | undefined
+    // Looked for until it holds; a later rebalance (a worker lost) stays in the window.
+    let stable = false
     let lastCpu = cpu()
     let last = 0
     const deadline = started + 600_000
     let exitCode: number | null | undefined
     void exited.then((c) => (exitCode = c))
     for (;;) {
+      stable ||= await stableWith(admin, `${tag}-group`, workers).catch(() => false)
       const done = await committed(admin, `${tag}-group`, topic).catch(() => 0)
       const now = performance.now()
-      if (done > 0 && !first) first = { at: now, done, cpu: cpu() }
+      if (stable && done > 0 && !first) first = { at: now, done, cpu: cpu() }
       if (done >= count) {
+        if (!first) {
+          child.kill('SIGKILL')
+          return { workers, threadsPerWorker: threads, batches: count, skipped: `all ${count} batches were committed before the group was stable with ${workers} members: give it more batches` }
+        }
         last = now
         lastCpu = cpu()
         break

@@ -14,9 +14,11 @@ import { CATEGORIES, type Category } from '../../conclusions.js'
 import { withDeadline } from '../../deadline.js'
 import { closeProcessProducer, KafkaError, processProducer, type ProcessProducer } from '../../kafka/producer.js'
 import { installReadCommittedFix } from '../../kafka/read-committed.js'
+import { beforeGroupJoin } from '../../kafka/rejoin.js'
 import { MessageTooLargeError, pidHeaders, produceRequests } from '../../kafka/requests.js'
 import { conclusionTopics } from '../../kafka/topics.js'
 import { exitAfter, serveWorker, tellPrimary, wire } from '../worker-side.js'
+import { Lane, type LaneSteps } from './lane.js'
 import { workerMetrics } from './metrics.js'
 import type { FromGroupWorker, GroupWorkerConfig, ToGroupWorker } from './protocol.js'
 
@@ -218,6 +220,7 @@ async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
   analysis = { ...c.analysis, threads }
   // Before this process's consumer fetches anything: kafkajs's read_committed filter can let aborted records through.
   installReadCommittedFix()
+  beforeGroupJoin(drainLanes)
   topics = conclusionTopics(c.topicPrefix)
   const brokers = c.brokers.join(',')
   producer = processProducer({
@@ -276,8 +279,8 @@ async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
     partitionsConsumedConcurrently: c.exactlyOnce ? 1 : c.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       trace(`batch p${batch.partition} first ${batch.firstOffset()} n ${batch.messages.length}`)
-      // The next message is analysed while this one is delivered and committed, so the engine's
-      // pool stays busy; deliveries and commits stay in offset order, each commit after its acks.
+      // A delivery of an earlier batch failed on a rebalance: kafkajs rejoins when it sees the error.
+      for (const lane of lanes.values()) if (lane.stopped) throw rebalanceCause(lane.stopped.error)
       // Each topic's max.message.bytes (read once per producer); a failure here is the broker's, not the batch's.
       let limits: Map<string, number>
       try {
@@ -285,31 +288,86 @@ async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
       } catch (e) {
         return fatal(e)
       }
-      const ahead = (i: number) => (i < batch.messages.length ? analyse(batch.topic, batch.partition, batch.messages[i]!, limits) : undefined)
-      let next = ahead(0)
-      try {
-        for (let i = 0; i < batch.messages.length; i++) {
-          if (!isRunning() || isStale() || stopping) break
-          const message = batch.messages[i]!
-          const analysed = await next!
-          next = ahead(i + 1)
-          try {
-            await handle(batch.topic, batch.partition, message, analysed, batch.highWatermark, heartbeat)
-          } catch (e) {
-            if (isRebalance(e)) {
-              process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)
-              throw rebalanceCause(e)
-            }
-            return fatal(e)
-          }
-          resolveOffset(message.offset)
-          await heartbeat()
-        }
-      } finally {
-        await awaitStableOffsets()
+      let lane = lanes.get(batch.partition)
+      if (!lane) lanes.set(batch.partition, (lane = new Lane(laneSteps)))
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || stopping) break
+        lane.add({ topic: batch.topic, partition: batch.partition, message, limits, highWatermark: batch.highWatermark, heartbeat, isRunning, isStale })
+        // kafkajs's next fetch of the partition starts after it; the commit waits for its delivery.
+        resolveOffset(message.offset)
       }
+      // At least once: return while the last message is analysed, so that kafkajs fetches the next
+      // ones meanwhile (it fetches only once every batch of a fetch has returned). Exactly once:
+      // the batch's transactions end first, one partition at a time, one transaction at a time.
+      await (config.exactlyOnce ? lane.settled() : lane.analysedDownTo(1))
+      if (lane.stopped) throw rebalanceCause(lane.stopped.error)
     },
   })
+}
+
+/** One input message of a lane, with what its delivery needs from its kafkajs batch. */
+interface Queued {
+  topic: string
+  partition: number
+  message: KafkaMessage
+  limits: Map<string, number>
+  highWatermark: string
+  heartbeat: () => Promise<void>
+  isRunning: () => boolean
+  isStale: () => boolean
+}
+
+/** This member's partitions' lanes: filled by eachBatch, drained before it rejoins or leaves the group. */
+const lanes = new Map<number, Lane<Queued, Analysed>>()
+
+/** A heartbeat that failed after its message was delivered and committed. */
+class HeartbeatFailed extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause })
+  }
+}
+
+const laneSteps: LaneSteps<Queued, Analysed> = {
+  analyse: (q) => analyse(q.topic, q.partition, q.message, q.limits),
+  deliver: async (q, analysed) => {
+    await handle(q.topic, q.partition, q.message, analysed, q.highWatermark, q.heartbeat)
+    await q.heartbeat().catch((e) => {
+      throw new HeartbeatFailed(e)
+    })
+  },
+  live: (q) => q.isRunning() && !q.isStale() && !stopping && !draining,
+  failed: (q, e) => {
+    if (!isRebalance(e)) return fatal(e)
+    process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)
+    // The partition's position is past the messages still queued, which the lane now skips: fetch
+    // them again from the first one not committed. That batch brings the error to kafkajs, which
+    // rejoins, unless its own heartbeat saw the rebalance first (the rejoin then reads the
+    // committed offsets, the same place).
+    const resume = e instanceof HeartbeatFailed ? BigInt(q.message.offset) + 1n : BigInt(q.message.offset)
+    try {
+      consumer?.seek({ topic: q.topic, partition: q.partition, offset: String(resume) })
+    } catch {}
+  },
+}
+
+/** Set while the lanes drain: messages not started yet are skipped (the next owner fetches them from the committed offset). */
+let draining = false
+
+/**
+ * Lets every lane finish the analysis and delivery in flight (each delivery bounded by the send
+ * and commit deadlines) and skip the rest; under --exactly-once, waits for our committed offsets
+ * to be visible; then forgets the lanes. Run before this member rejoins (a rebalance) or leaves
+ * (stopping) its group.
+ */
+async function drainLanes(): Promise<void> {
+  draining = true
+  for (const lane of lanes.values()) lane.wake()
+  await withDeadline('kafka deliveries to', config.brokers.join(','), config.sendTimeoutMs + config.commitTimeoutMs, () =>
+    Promise.all([...lanes.values()].map((l) => l.settled())),
+  ).catch((e) => process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}\n`))
+  lanes.clear()
+  draining = false
+  await awaitStableOffsets()
 }
 
 /** Leaves the group (finishing the batch in flight), closes the producer, exits. */
@@ -317,6 +375,8 @@ function stop(code: number, error?: unknown): Promise<void> {
   stopping ??= (async () => {
     let wireError = error === undefined ? undefined : wire(error)
     try {
+      // Before kafkajs stops: once it does, its commitOffsets returns without committing.
+      await drainLanes()
       await withDeadline('kafka leave group on', config.brokers.join(','), config.commitTimeoutMs + config.sendTimeoutMs, () => consumer?.disconnect() ?? Promise.resolve())
       await closeProcessProducer()
     } catch (e) {
