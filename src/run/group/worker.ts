@@ -279,6 +279,7 @@ async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
     partitionsConsumedConcurrently: c.exactlyOnce ? 1 : c.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       trace(`batch p${batch.partition} first ${batch.firstOffset()} n ${batch.messages.length}`)
+      const fetchedIn = generation
       // A delivery of an earlier batch failed on a rebalance: kafkajs rejoins when it sees the error.
       for (const lane of lanes.values()) if (lane.stopped) throw rebalanceCause(lane.stopped.error)
       // Each topic's max.message.bytes (read once per producer); a failure here is the broker's, not the batch's.
@@ -291,8 +292,9 @@ async function start(c: GroupWorkerConfig, threads: number): Promise<void> {
       let lane = lanes.get(batch.partition)
       if (!lane) lanes.set(batch.partition, (lane = new Lane(laneSteps)))
       for (const message of batch.messages) {
-        if (!isRunning() || isStale() || stopping) break
-        lane.add({ topic: batch.topic, partition: batch.partition, message, limits, highWatermark: batch.highWatermark, heartbeat, isRunning, isStale })
+        // A drain came while this call waited: the batch is the previous generation's (no resolveOffset either).
+        if (!isRunning() || isStale() || stopping || fetchedIn !== generation) break
+        lane.add({ topic: batch.topic, partition: batch.partition, message, limits, highWatermark: batch.highWatermark, heartbeat, isRunning, isStale, generation: fetchedIn })
         // kafkajs's next fetch of the partition starts after it; the commit waits for its delivery.
         resolveOffset(message.offset)
       }
@@ -315,6 +317,8 @@ interface Queued {
   heartbeat: () => Promise<void>
   isRunning: () => boolean
   isStale: () => boolean
+  /** The lanes' generation when its batch came: a message fetched before the lanes last drained is not delivered after. */
+  generation: number
 }
 
 /** This member's partitions' lanes: filled by eachBatch, drained before it rejoins or leaves the group. */
@@ -335,7 +339,7 @@ const laneSteps: LaneSteps<Queued, Analysed> = {
       throw new HeartbeatFailed(e)
     })
   },
-  live: (q) => q.isRunning() && !q.isStale() && !stopping && !draining,
+  live: (q) => q.isRunning() && !q.isStale() && !stopping && q.generation === generation,
   failed: (q, e) => {
     if (!isRebalance(e)) return fatal(e)
     process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}; rejoining the group\n`)
@@ -350,8 +354,12 @@ const laneSteps: LaneSteps<Queued, Analysed> = {
   },
 }
 
-/** Set while the lanes drain: messages not started yet are skipped (the next owner fetches them from the committed offset). */
-let draining = false
+/**
+ * Counts the drains. Messages queued before one are skipped once it begins, also those of an
+ * eachBatch call that kafkajs left running across its rejoin: whoever owns the partition next
+ * fetches them again from the committed offset.
+ */
+let generation = 0
 
 /**
  * Lets every lane finish the analysis and delivery in flight (each delivery bounded by the send
@@ -360,13 +368,12 @@ let draining = false
  * (stopping) its group.
  */
 async function drainLanes(): Promise<void> {
-  draining = true
+  generation++
   for (const lane of lanes.values()) lane.wake()
   await withDeadline('kafka deliveries to', config.brokers.join(','), config.sendTimeoutMs + config.commitTimeoutMs, () =>
     Promise.all([...lanes.values()].map((l) => l.settled())),
   ).catch((e) => process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}\n`))
   lanes.clear()
-  draining = false
   await awaitStableOffsets()
 }
 
