@@ -12,6 +12,7 @@
 // next batch of the partition queues behind them. Before the member rejoins
 // or leaves its group, its lanes are drained (`settled`).
 
+/** What a lane does with its messages. `A`, an analysis's result, is never undefined. */
 export interface LaneSteps<M, A> {
   /** Analyses one message. Must not reject (a failure is a result, e.g. a dead letter). */
   analyse(message: M): Promise<A>
@@ -26,8 +27,9 @@ export interface LaneSteps<M, A> {
 export class Lane<M, A> {
   /** Settles once the newest message's analysis is over (or skipped). */
   private analysed: Promise<unknown> = Promise.resolve()
-  /** Settle once the newest message's and the one before it's deliveries are over (or skipped). */
+  /** Settles once the newest message's delivery is over (or skipped). */
   private delivered: Promise<void> = Promise.resolve()
+  /** The same for the message before the newest. */
   private deliveredBefore: Promise<void> = Promise.resolve()
   /** Messages added whose analysis is not over. */
   private unanalysed = 0
