@@ -645,3 +645,47 @@ test.serial('at least once: a worker that dies between its send and its commit; 
   t.true(onTopics - expected <= report.maybeDuplicated, `${onTopics - expected} duplicates on the topics, ${report.maybeDuplicated} reported`)
   t.regex(inst.stderr, new RegExp(`${report.maybeDuplicated} message\\(s\\) may have been sent more than once`))
 })
+
+test.serial('at least once: SIGTERM mid-run commits every batch it reports handled (the drain ends before kafkajs stops), and a second run takes up the rest', async (t) => {
+  const prefix = uniquePrefix('drain')
+  const input = `${prefix}input`
+  const group = `${prefix}group`
+  const admin = kafka.admin()
+  await admin.connect()
+  t.teardown(() => Promise.race([admin.disconnect(), sleep(5_000)]))
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: 2 }], waitForLeaders: true })
+  const total = 200
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  const batches = Array.from({ length: 6 }, (_, i) => makeBatch(i))
+  // Sends of 10: a record batch stays under the broker's 1 MB.
+  for (let from = 0; from < total; from += 10) {
+    const messages = Array.from({ length: 10 }, (_, k) => from + k).map((i) => ({ key: `batch-${i}`, value: batches[i % batches.length]!.data, partition: i % 2 }))
+    await producer.send({ topic: input, acks: -1, messages })
+  }
+  await producer.disconnect()
+  const committed = async () => {
+    const [o] = await admin.fetchOffsets({ groupId: group, topics: [input] })
+    return (o?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0)
+  }
+  const args = ['--topic', input, '--group', group, '--brokers', BROKER, '--topic-prefix', prefix, '--workers', '1', '--session-timeout', '6000']
+  const first = await startInstance('drain-1', args)
+  t.teardown(() => killGroup(first))
+  await until('some batches committed', 60_000, async () => ((await committed()) >= 10 ? true : undefined), 20)
+  first.child.kill('SIGTERM')
+  const exit = await Promise.race([first.exited, sleep(30_000).then(() => ({ code: -1, signal: null }))])
+  t.is(exit.code, 0, first.stderr)
+  const report = JSON.parse(readFileSync(first.reportPath, 'utf8'))
+  const after = await committed()
+  t.log(`SIGTERM after ${report.batches} of ${total} batches; ${after} committed`)
+  t.true(report.batches < total, 'the signal came while batches were left')
+  t.is(after, report.batches, 'every batch reported handled is committed, and no other')
+
+  const second = await startInstance('drain-2', args)
+  t.teardown(() => killGroup(second))
+  await drained(admin, group, input, 90_000)
+  second.child.kill('SIGTERM')
+  await Promise.race([second.exited, sleep(30_000)])
+  const report2 = JSON.parse(readFileSync(second.reportPath, 'utf8'))
+  t.is(report.batches + report2.batches, total, 'the second run handled exactly the rest')
+})
