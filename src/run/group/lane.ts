@@ -81,8 +81,8 @@ export class Lane<M, A> {
     return this.delivered
   }
 
-  /** Re-checks the waiters, e.g. after stopping began (messages not started are then skipped). */
-  wake(): void {
+  /** Re-checks the waiters: after each analysis, and when the lane stops. */
+  private wake(): void {
     this.waiters = this.waiters.filter((check) => !check())
   }
 }

@@ -369,7 +369,6 @@ let generation = 0
  */
 async function drainLanes(): Promise<void> {
   generation++
-  for (const lane of lanes.values()) lane.wake()
   await withDeadline('kafka deliveries to', config.brokers.join(','), config.sendTimeoutMs + config.commitTimeoutMs, () =>
     Promise.all([...lanes.values()].map((l) => l.settled())),
   ).catch((e) => process.stderr.write(`conclude: worker ${process.pid}: ${(e as Error).message}\n`))
