@@ -4,6 +4,8 @@
 // stdin), bad lines are named and counted by the input's own line numbers, and
 // the temporary files go away on success, failure, SIGINT and SIGTERM.
 // `analyzeStream` gives the same set from a Readable.
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +16,8 @@ import test from 'ava'
 import { analyzeNative } from '../index.js'
 import { CATEGORIES } from '../src/conclusions.js'
 import { analyzeStream } from '../src/stream.js'
-import { cli as runCli, type Ran } from './helpers/cli.js'
+import { MEMORY_ROOT } from '../src/run/input/spill-place.js'
+import { CLI, cli as runCli, type Ran } from './helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'conclude-streaming-'))
 
@@ -90,6 +93,60 @@ test('interleaved series in NDJSON and CSV files and on stdin: the same set of c
   )
   t.true(ran.report.units.total > 6, `${ran.report.units.total} units`)
   t.deepEqual(readdirSync(tmp), [], 'the run removed its temporary directory')
+})
+
+test('by default a spill that fits the --memory budget is in memory (a tmpfs) and gone after the run; a killed run\'s leftovers there are swept', async (t) => {
+  const ndjson = interleaved('ndjson', 9, 400, 6)
+  const file = write('memory.ndjson', ndjson)
+  // What a primary killed with SIGKILL leaves: a folder of a pid that is gone.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid
+  const stale = join(MEMORY_ROOT, `conclude-${dead}-stale`)
+  mkdirSync(stale, { recursive: true })
+  writeFileSync(join(stale, '0.spill'), 'x')
+  const out = freshDir('memory-out')
+  const ran = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', out], 60_000)
+  t.is(ran.code, 0, ran.stderr)
+  t.deepEqual(ran.report.files.map((f: any) => f.spill), ['memory'])
+  t.deepEqual(published(out, file), expected(ndjson))
+  t.deepEqual(readdirSync(MEMORY_ROOT).filter((n) => n.startsWith(`conclude-${ran.report.primaryPid}-`)), [], 'the run removed its memory folder')
+  t.false(existsSync(stale), 'the dead run\'s folder was swept')
+
+  // A budget with no room beside the processes: on disk.
+  const small = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', freshDir('memory-out-small'), '--memory', '256k'], 60_000)
+  t.is(small.code, 0, small.stderr)
+  t.deepEqual(small.report.files.map((f: any) => f.spill), ['disk'])
+})
+
+test("each input's spill file is removed once its units are settled, while later inputs are still read", async (t) => {
+  const ndjson = interleaved('ndjson', 6, 400, 7)
+  const file = write('settled.ndjson', ndjson)
+  const out = freshDir('settled-out')
+  const tmp = freshDir('settled-tmp')
+  const report = join(dir, 'settled-report.json')
+  // stdin is the second input, left open until the first one's spill is gone.
+  const child = spawn(process.execPath, [CLI, 'run', file, '-', '--workers', '1', '--sink', 'file', '--out', out, '--tmp-dir', tmp, '--report', report, '--no-progress'], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const runDir = () => readdirSync(tmp).map((d) => join(tmp, d))[0]
+  const contents = () => (runDir() ? readdirSync(runDir()!).sort() : [])
+  let sawSpill = false
+  let gone = false
+  for (const until = Date.now() + 30_000; Date.now() < until && !gone; await new Promise((r) => setTimeout(r, 20))) {
+    const names = contents()
+    if (names.includes('0.spill')) sawSpill = true
+    // The first input's summaries are out and its spill removed; stdin's staged copy is there.
+    gone = sawSpill && !names.includes('0.spill') && names.includes('stdin-1') && existsSync(join(out, 'summary.ndjson'))
+  }
+  child.stdin.end(ndjson)
+  const [code] = (await Promise.race([once(child, 'close'), new Promise((r) => setTimeout(() => r([null]), 30_000))])) as [number | null]
+  child.kill('SIGKILL')
+  t.true(sawSpill, `the first spill file was seen; ${stderr}`)
+  t.true(gone, `removed while stdin was still open: ${contents().join(', ')}; ${stderr}`)
+  t.is(code, 0, stderr)
+  t.deepEqual(published(out, file), expected(ndjson))
+  t.deepEqual(published(out, 'stdin'), expected(ndjson))
+  t.deepEqual(readdirSync(tmp), [])
+  t.true(JSON.parse(readFileSync(report, 'utf8')).ok)
 })
 
 test('bad lines: skipped and counted with the input own line numbers; under fail the file is named with its line and column', async (t) => {

@@ -6,11 +6,11 @@
 // engine's pool while the previous one's conclusions are consumed.
 import type { Readable } from 'node:stream'
 
-import { analyzeSpill, spillInput, type AnalyzeOptions, type AnomalyConclusion, type ChangepointConclusion, type SummaryConclusion, type TrendConclusion } from '../index.js'
+import { analyzeSpill, type AnalyzeOptions, type AnomalyConclusion, type ChangepointConclusion, type SummaryConclusion, type TrendConclusion } from '../index.js'
 import { parseExactTs } from './exact-ts.js'
-import { budget, DEFAULT_MEMORY_BYTES } from './run/input/budget.js'
-import { stage, unitsOf } from './run/input/spill-plan.js'
-import { TempDir } from './run/input/temp-dir.js'
+import { budget, DEFAULT_MEMORY_BYTES, memorySpillBytes } from './run/input/budget.js'
+import { SpillPlaces } from './run/input/spill-place.js'
+import { spillTo, stage, unitsOf } from './run/input/spill-plan.js'
 
 export type Conclusion =
   | ({ category: 'summary' } & SummaryConclusion)
@@ -53,13 +53,13 @@ export async function* analyzeStream(
     throw Object.assign(new RangeError(`memory must be an integer of at least 262144 bytes, got ${memory}`), { code: 'ERR_CONCLUDE_OPTIONS' })
   }
   const b = budget(memory, 1, 2, unitPoints)
-  const tmp = new TempDir(tmpDir)
+  // This process and two units at once (one analysed while the other's conclusions are consumed).
+  const places = new SpillPlaces({ tmpDir, memoryBytes: memorySpillBytes(memory, 1, 2, b) })
   try {
-    const path = typeof input === 'string' ? input : await stage(input as Readable, tmp, 'input', analysis.signal ?? undefined)
-    const spill = tmp.file('input.spill')
+    const path = typeof input === 'string' ? input : await stage(input as Readable, places.disk, 'input', analysis.signal ?? undefined)
     // Partitions as large as units: an input that fits in one unit is one partition, in input order.
-    const result = await spillInput(path, spill, { chunkBytes: b.chunkBytes, partitionPoints: b.unitPoints }, analysis)
-    if (path !== input) tmp.removeFile(path)
+    const { spill, result } = await spillTo(path, places, { ...b, partitionPoints: b.unitPoints }, analysis)
+    if (path !== input) places.disk.removeFile(path)
     const units = unitsOf({ file: 'stream', label: 'stream', spill, result }, b)
     const analyse = (k: number) => analyzeSpill(spill, units[k]!.pieces, { batch: units[k]!.id }, analysis)
     let next = units.length ? analyse(0) : undefined
@@ -76,6 +76,6 @@ export async function* analyzeStream(
     }
     return { points: result.points, series: result.series, badLines: result.badLines, badLineNumbers: result.badLineNumbers, units: units.length }
   } finally {
-    tmp.remove()
+    places.remove()
   }
 }

@@ -14,9 +14,9 @@ import { errorText } from '../../error-text.js'
 import { reachBrokers } from '../../kafka/broker-config.js'
 import { currentProcessProducer } from '../../kafka/producer.js'
 import { writeStdout } from '../../stdout.js'
-import { budget } from '../input/budget.js'
+import { budget, memorySpillBytes, type Budget } from '../input/budget.js'
+import { SpillPlaces, type SpillMedium } from '../input/spill-place.js'
 import { spill, unitsOf, type SpilledUnit } from '../input/spill-plan.js'
-import { TempDir } from '../input/temp-dir.js'
 import { sendToWorker } from '../ipc.js'
 import { progressReporter, type ProgressMode } from '../progress.js'
 import { drainWorkers, onStopSignals, startWorker, threadsPerWorker, type Log } from '../supervisor.js'
@@ -34,7 +34,7 @@ export interface RunOptions {
   unitPoints: number
   /** What all processes of the run should stay near, in bytes: sizes chunks, partitions and units. */
   memoryBytes: number
-  /** Where the run's temporary directory goes (default os.tmpdir()). */
+  /** Where the run's spill files go; default: in memory when they fit (../input/spill-place.ts), else os.tmpdir(). */
   tmpDir?: string
   /** Delivery attempts per unit before it is reported undelivered. */
   attempts: number
@@ -66,6 +66,8 @@ export interface FileReport {
   series: number
   badLines: number
   badLineNumbers: number[]
+  /** Where its spill file was: in memory (a tmpfs) or on disk. */
+  spill?: SpillMedium
   error?: string
 }
 
@@ -127,15 +129,16 @@ const WORKER_JS = join(__dirname, 'worker.js')
 
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = performance.now()
-  const tmp = new TempDir(o.tmpDir)
+  const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
+  const places = new SpillPlaces({ tmpDir: o.tmpDir, memoryBytes: memorySpillBytes(o.memoryBytes, o.workers + 1, o.workers * o.inFlightPerWorker, b) })
   try {
     // A broker never reached fails the run within the connect deadline, instead of every unit
     // waiting out its attempts and back-offs. Asked while the first input is read.
     const sink = o.sink
     const reached = sink.kind === 'kafka' ? reachBrokers(sink.brokers, sink.connectTimeoutMs).then(() => undefined, (e: Error) => e) : Promise.resolve(undefined)
-    return await new FileRun(o, started).execute(tmp, reached)
+    return await new FileRun(o, started, b, places).execute(reached)
   } finally {
-    tmp.remove()
+    places.remove()
   }
 }
 
@@ -149,6 +152,8 @@ class FileRun {
   private readonly queue: Unit[] = []
   private readonly delivered = new Set<string>()
   private readonly undelivered: UnitFailure[] = []
+  /** Units not yet delivered nor given up on, per spill file: at 0 the file is removed. */
+  private readonly unsettled = new Map<string, number>()
   private readonly slots = new Set<Slot>()
   private readonly reports: WorkerReport[] = []
   /** Units waiting out their back-off before another attempt. */
@@ -173,6 +178,8 @@ class FileRun {
   constructor(
     private readonly o: RunOptions,
     private readonly started: number,
+    private readonly b: Budget,
+    private readonly places: SpillPlaces,
   ) {}
 
   /**
@@ -180,14 +187,14 @@ class FileRun {
    * partitioned: a file's units are analysed and delivered while the next file is read. (One
    * input's units wait for its end: a series may continue anywhere in it.)
    */
-  async execute(tmp: TempDir, reached: Promise<Error | undefined>): Promise<RunReport> {
+  async execute(reached: Promise<Error | undefined>): Promise<RunReport> {
     const o = this.o
     const watchdog = setInterval(() => this.watch(), 250)
     watchdog.unref()
     const progress = progressReporter(o.progress, () => this.progressLine())
     const offSignals = onStopSignals({ stopping: () => this.stopping, stop: (s) => this.stop(s), workers: () => [...this.slots].map((s) => s.child), log: o.log })
     try {
-      await this.read(tmp, reached)
+      await this.read(reached)
       this.planning = false
       this.check()
       if (this.units.length && !this.stopping && !this.unreachable) await this.allSettled
@@ -207,13 +214,12 @@ class FileRun {
   }
 
   /**
-   * Partitions every input into a spill file under `tmp` and cuts it into units; a file that
+   * Partitions every input into a spill file and cuts it into units; a file that
    * fails to parse (policy 'fail') or to read contributes none. A signal stops the reading.
    */
-  private async read(tmp: TempDir, reached: Promise<Error | undefined>): Promise<void> {
-    const o = this.o
+  private async read(reached: Promise<Error | undefined>): Promise<void> {
+    const { o, b } = this
     const seen = new Map<string, number>()
-    const b = budget(o.memoryBytes, o.workers, o.inFlightPerWorker, o.unitPoints)
     for (const [index, file] of o.inputs.entries()) {
       if (this.readInterrupted) break
       const name = file === '-' ? 'stdin' : file
@@ -223,10 +229,12 @@ class FileRun {
       const label = times === 1 ? name : `${name}(${times})`
       let fileUnits: SpilledUnit[]
       try {
-        const spilled = await spill(file, index, tmp, b, o.analysis, this.reading.signal)
+        const spilled = await spill(file, index, this.places, b, o.analysis, this.reading.signal)
         const r = spilled.result
         fileUnits = unitsOf({ file: name, label, ...spilled }, b)
-        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers })
+        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers, spill: spilled.medium })
+        if (fileUnits.length === 0) this.places.release(spilled.spill)
+        else this.unsettled.set(spilled.spill, fileUnits.length)
         if (r.badLines > 0) {
           o.log(`${name}: skipped ${r.badLines} bad line(s) (first: ${r.badLineNumbers.slice(0, 5).join(', ')})`)
         }
@@ -265,7 +273,7 @@ class FileRun {
     }
     const error = this.unreachable ? errorText(this.unreachable) : this.stopping ? `not started: run interrupted by ${this.interrupted}` : undefined
     if (error) {
-      for (const unit of units) this.undelivered.push({ unit: unit.id, file: unit.file, error })
+      for (const unit of units) this.giveUp(unit, error)
       return
     }
     this.queue.push(...units)
@@ -308,8 +316,20 @@ class FileRun {
   }
 
   private fail(unit: Unit, error: string): void {
-    this.undelivered.push({ unit: unit.id, file: unit.file, error })
+    this.giveUp(unit, error)
     this.o.log(`unit ${unit.id} not delivered: ${error}`)
+  }
+
+  private giveUp(unit: Unit, error: string): void {
+    this.undelivered.push({ unit: unit.id, file: unit.file, error })
+    this.settled(unit)
+  }
+
+  /** A unit delivered or given up on: its spill file goes once none of its units is left. */
+  private settled(unit: Unit): void {
+    const left = (this.unsettled.get(unit.spill) ?? 0) - 1
+    if (left > 0) this.unsettled.set(unit.spill, left)
+    else if (this.unsettled.delete(unit.spill)) this.places.release(unit.spill)
   }
 
   private retryOrFail(unit: Unit, error: string): void {
@@ -380,6 +400,7 @@ class FileRun {
           this.delivered.add(m.id)
           slot.report.units++
           addCounts(this.conclusions, m.counts)
+          this.settled(entry.unit)
         }
         break
       }
@@ -489,7 +510,7 @@ class FileRun {
     }
     this.backingOff.clear()
     const notStarted = this.queue.splice(0)
-    for (const unit of notStarted) this.undelivered.push({ unit: unit.id, file: unit.file, error: `not started: run interrupted by ${signal}` })
+    for (const unit of notStarted) this.giveUp(unit, `not started: run interrupted by ${signal}`)
     if (notStarted.length) this.o.log(`${notStarted.length} unit(s) not started`)
     this.check()
   }

@@ -32,3 +32,11 @@ export function budget(memoryBytes: number, workers: number, inFlightPerWorker: 
     unitMaxPoints,
   }
 }
+
+/**
+ * Bytes of spill a run may keep in memory: what the budget leaves once every process has its
+ * base and every unit in flight its points at the target size.
+ */
+export function memorySpillBytes(memoryBytes: number, processes: number, unitsInFlight: number, b: Budget): number {
+  return Math.max(0, memoryBytes - PROCESS_BASE_BYTES * processes - unitsInFlight * b.unitPoints * UNIT_BYTES_PER_POINT)
+}

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream'
 
 import { spillInput, type AnalyzeOptions, type SpillResult } from '../../../index.js'
 import type { Budget } from './budget.js'
+import { estimateSpillBytes, isNoSpace, type SpillMedium, type SpillPlaces } from './spill-place.js'
 import type { TempDir } from './temp-dir.js'
 
 /** A unit: whole partitions of one input's spill file. */
@@ -38,25 +39,51 @@ export async function stage(stream: Readable, tmp: TempDir, name: string, signal
 }
 
 /**
- * Partitions one input (`-`: stdin, staged on disk first) into a spill file.
+ * Partitions one input (`-`: stdin, staged on disk first) into a spill file (see `spillTo`).
  * Rejects with the engine's coded error (parse errors carry `line`, `column`).
  */
 export async function spill(
   input: string,
   index: number,
-  tmp: TempDir,
+  places: SpillPlaces,
   b: Budget,
   analysis: AnalyzeOptions,
   signal?: AbortSignal,
-): Promise<{ spill: string; result: SpillResult }> {
-  const path = input === '-' ? await stage(process.stdin, tmp, `stdin-${index}`, signal) : input
-  const spillPath = tmp.file(`${index}.spill`)
+): Promise<{ spill: string; medium: SpillMedium; result: SpillResult }> {
+  const path = input === '-' ? await stage(process.stdin, places.disk, `stdin-${index}`, signal) : input
   try {
-    const result = await spillInput(path, spillPath, { chunkBytes: b.chunkBytes, partitionPoints: b.partitionPoints }, { ...analysis, signal })
-    return { spill: spillPath, result }
+    return await spillTo(path, places, b, { ...analysis, signal }, `${index}.spill`)
   } finally {
     if (path !== input) await rm(path, { force: true })
   }
+}
+
+/**
+ * Partitions the input file at `path` into the spill file `name`, in memory when it fits
+ * (./spill-place.ts). A memory spill whose estimate fell short (the tmpfs filled up) is made
+ * again on disk. `partition` is the engine's partitioner (another only in tests).
+ */
+export async function spillTo(
+  path: string,
+  places: SpillPlaces,
+  b: Pick<Budget, 'chunkBytes' | 'partitionPoints'>,
+  analysis: AnalyzeOptions,
+  name = 'input.spill',
+  partition: typeof spillInput = spillInput,
+): Promise<{ spill: string; medium: SpillMedium; result: SpillResult }> {
+  const options = { chunkBytes: b.chunkBytes, partitionPoints: b.partitionPoints }
+  let place = places.place(name, estimateSpillBytes(path))
+  let result: SpillResult
+  try {
+    result = await partition(path, place.path, options, analysis)
+  } catch (e) {
+    places.release(place.path)
+    if (place.medium === 'disk' || !isNoSpace(e)) throw e
+    place = places.place(name, Infinity)
+    result = await partition(path, place.path, options, analysis)
+  }
+  places.written(place, result.bytes)
+  return { spill: place.path, medium: place.medium, result }
 }
 
 /** `[from, to)` partition ranges of one unit each: gathered up to the target, never past the most a unit may hold. */

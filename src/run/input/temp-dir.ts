@@ -10,10 +10,10 @@ export class TempDir {
   private removed = false
   private readonly onExit = () => this.remove()
 
-  /** Creates `conclude-XXXXXX` under `parent` (default `os.tmpdir()`). */
-  constructor(parent: string = tmpdir()) {
+  /** Creates `<prefix>XXXXXX` under `parent` (default `os.tmpdir()`). */
+  constructor(parent: string = tmpdir(), prefix = 'conclude-') {
     try {
-      this.path = mkdtempSync(join(parent, 'conclude-'))
+      this.path = mkdtempSync(join(parent, prefix))
     } catch (e) {
       const err = e as NodeJS.ErrnoException
       throw Object.assign(new Error(`cannot create a temporary directory under ${parent}: ${err.message}`), { code: 'ERR_CONCLUDE_IO' })
