@@ -117,6 +117,20 @@ test('by default a spill that fits the --memory budget is in memory (a tmpfs) an
   t.deepEqual(small.report.files.map((f: any) => f.spill), ['disk'])
 })
 
+test('the workers start while the first input is partitioned, as many as its units will need', async (t) => {
+  const ndjson = interleaved('ndjson', 40, 2500, 8)
+  const file = write('early.ndjson', ndjson)
+  const ran = await cli(['run', file, '--workers', '2', '--sink', 'file', '--out', freshDir('early-out'), '--unit-points', '20000'], 60_000)
+  t.is(ran.code, 0, ran.stderr)
+  const [input] = ran.report.files
+  t.is(ran.report.workers.length, 2)
+  for (const w of ran.report.workers) t.true(w.startedMs < input.partitionedMs, `worker started at ${w.startedMs} ms, the input partitioned at ${input.partitionedMs} ms`)
+  // One unit's worth of points: one worker, however many are asked for.
+  const one = await cli(['run', write('early-one.ndjson', interleaved('ndjson', 4, 100, 9)), '--workers', '3', '--sink', 'file', '--out', freshDir('early-one-out')], 60_000)
+  t.is(one.code, 0, one.stderr)
+  t.is(one.report.workers.length, 1)
+})
+
 test("each input's spill file is removed once its units are settled, while later inputs are still read", async (t) => {
   const ndjson = interleaved('ndjson', 6, 400, 7)
   const file = write('settled.ndjson', ndjson)

@@ -382,8 +382,10 @@ impl<'a> Chunker<'a> {
     }
 }
 
+/// Line breaks in `bytes`, with memchr's vectorised count: a plain `filter().count()` widened
+/// every byte to a `usize` and was a fifth of the whole partitioning pass's CPU, serial.
 fn count_lines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// The partition count: the input's estimated points (its size times the first chunk's points

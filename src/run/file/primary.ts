@@ -15,7 +15,7 @@ import { reachBrokers } from '../../kafka/broker-config.js'
 import { currentProcessProducer } from '../../kafka/producer.js'
 import { writeStdout } from '../../stdout.js'
 import { budget, memorySpillBytes, type Budget } from '../input/budget.js'
-import { SpillPlaces, type SpillMedium } from '../input/spill-place.js'
+import { estimatePoints, SpillPlaces, type SpillMedium } from '../input/spill-place.js'
 import { spill, unitsOf, type SpilledUnit } from '../input/spill-plan.js'
 import { sendToWorker } from '../ipc.js'
 import { progressReporter, type ProgressMode } from '../progress.js'
@@ -68,6 +68,8 @@ export interface FileReport {
   badLineNumbers: number[]
   /** Where its spill file was: in memory (a tmpfs) or on disk. */
   spill?: SpillMedium
+  /** When its partitioning ended, in ms since the run started. */
+  partitionedMs?: number
   error?: string
 }
 
@@ -77,6 +79,8 @@ export interface WorkerReport {
   units: number
   /** Units handed to this process (a unit retried elsewhere counts on each worker it went to). */
   attempts: number
+  /** When it was started, in ms since the run started (the first ones while the first input is partitioned). */
+  startedMs: number
   exit?: { code: number | null; signal: NodeJS.Signals | null }
   producersCreated?: number
 }
@@ -194,6 +198,7 @@ class FileRun {
     const progress = progressReporter(o.progress, () => this.progressLine())
     const offSignals = onStopSignals({ stopping: () => this.stopping, stop: (s) => this.stop(s), workers: () => [...this.slots].map((s) => s.child), log: o.log })
     try {
+      void this.startWorkersEarly(reached)
       await this.read(reached)
       this.planning = false
       this.check()
@@ -232,7 +237,7 @@ class FileRun {
         const spilled = await spill(file, index, this.places, b, o.analysis, this.reading.signal)
         const r = spilled.result
         fileUnits = unitsOf({ file: name, label, ...spilled }, b)
-        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers, spill: spilled.medium })
+        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers, spill: spilled.medium, partitionedMs: performance.now() - this.started })
         if (fileUnits.length === 0) this.places.release(spilled.spill)
         else this.unsettled.set(spilled.spill, fileUnits.length)
         if (r.badLines > 0) {
@@ -257,6 +262,28 @@ class FileRun {
   }
 
   /**
+   * Starts the workers while the first input is partitioned, so that their start-up (Node, the
+   * addon, kafkajs) is not added to the run's time: as many as asked, no more than the units the
+   * input will make when it is the only one (estimated from its size). Not for stdin, whose size
+   * is unknown, nor once no broker answered.
+   */
+  private async startWorkersEarly(reached: Promise<Error | undefined>): Promise<void> {
+    const { o } = this
+    if (o.inputs[0] === '-') return
+    const points = o.inputs.length === 1 ? estimatePoints(o.inputs[0]!) : Infinity
+    // An input that cannot be read: the engine says why, and no worker is needed.
+    if (o.inputs.length === 1 && !Number.isFinite(points)) return
+    if (await reached) return
+    if (this.workerCount === 0 && !this.stopping && !this.unreachable) this.spawnWorkers(Math.min(o.workers, Math.ceil(points / this.b.unitPoints)))
+  }
+
+  private spawnWorkers(count: number): void {
+    this.workerCount = Math.max(1, count)
+    this.threads = threadsPerWorker(this.workerCount, this.o.threads, this.o.log)
+    for (let i = 0; i < this.workerCount; i++) this.spawnWorker()
+  }
+
+  /**
    * Units of one input: to the workers (started on the first units), or undelivered if no
    * broker answered or a signal came (the input read whole after it, or while the broker was asked).
    */
@@ -277,12 +304,8 @@ class FileRun {
       return
     }
     this.queue.push(...units)
-    if (this.workerCount === 0) {
-      // With more inputs to come, as many workers as asked; with this one alone, no more than its units.
-      this.workerCount = Math.max(1, last ? Math.min(this.o.workers, units.length) : this.o.workers)
-      this.threads = threadsPerWorker(this.workerCount, this.o.threads, this.o.log)
-      for (let i = 0; i < this.workerCount; i++) this.spawnWorker()
-    }
+    // With more inputs to come, as many workers as asked; with this one alone, no more than its units.
+    if (this.workerCount === 0) this.spawnWorkers(last ? Math.min(this.o.workers, units.length) : this.o.workers)
     this.dispatch()
   }
 
@@ -383,7 +406,7 @@ class FileRun {
       error: (e) => this.o.log(`worker ${slot.pid}: ${e.message}`),
     })
     const pid = child.pid ?? -1
-    const slot: Slot = { child, pid, ready: false, inFlight: new Map(), report: { pid, units: 0, attempts: 0 }, drained: false }
+    const slot: Slot = { child, pid, ready: false, inFlight: new Map(), report: { pid, units: 0, attempts: 0, startedMs: performance.now() - this.started }, drained: false }
     this.reports.push(slot.report)
     this.slots.add(slot)
   }

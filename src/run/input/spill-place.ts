@@ -42,10 +42,10 @@ export interface SpillPlaceOptions {
 }
 
 /**
- * The spill's size for an input file, estimated from its size and the lines of its first MiB;
+ * An input file's points (its lines), estimated from its size and the lines of its first MiB;
  * Infinity if it cannot be read (the engine then says why, as it reads it).
  */
-export function estimateSpillBytes(path: string): number {
+export function estimatePoints(path: string): number {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -63,10 +63,15 @@ export function estimateSpillBytes(path: string): number {
     }
     let lines = 1
     for (let at = sample.indexOf(10, 0); at !== -1 && at < read; at = sample.indexOf(10, at + 1)) lines++
-    return Math.ceil((lines * SPILL_BYTES_PER_POINT * size) / Math.max(read, 1))
+    return Math.ceil((lines * size) / Math.max(read, 1))
   } finally {
     closeSync(fd)
   }
+}
+
+/** The spill's size for an input file, estimated from its points. */
+export function estimateSpillBytes(path: string): number {
+  return estimatePoints(path) * SPILL_BYTES_PER_POINT
 }
 
 /** Free bytes of `root` if it is a tmpfs, else undefined. */

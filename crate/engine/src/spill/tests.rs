@@ -195,3 +195,20 @@ fn a_cancelled_spill_stops_with_an_abort_error() {
     let e = spill(&mut &input[..], &mut out, &o, &AtomicBool::new(true)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
 }
+
+#[test]
+fn line_breaks_are_counted_as_a_plain_count_does() {
+    // Lengths around the vector widths and their tails, breaks anywhere, CR and other bytes too.
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for len in (0..200).chain([255, 256, 257, 4095, 4096, 65_537]) {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                [b'\n', b'\r', b'a', b'{', 0xFF][(x % 5) as usize]
+            })
+            .collect();
+        assert_eq!(count_lines(&bytes), bytes.iter().filter(|&&b| b == b'\n').count(), "length {len}");
+    }
+}
