@@ -11,6 +11,7 @@ import test from 'ava'
 
 import { analyzeNative } from '../index.js'
 import { CATEGORIES } from '../src/conclusions.js'
+import { closeProcessProducer, processProducer } from '../src/kafka/producer.js'
 import { cli as runCli, type Ran } from './helpers/cli.js'
 import { faultEnv } from './helpers/faults.js'
 import { BROKER, createTopics, ensureBroker, readTopics, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
@@ -97,6 +98,20 @@ test.serial('3 workers publish exactly what analyzeNative gives, each through it
   t.false(pids.has(ran.report.primaryPid))
   const total = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
   t.log(`${total} conclusions in ${ran.report.elapsedMs.toFixed(0)} ms: ${Math.round(ran.report.conclusionsPerSecond)}/s acknowledged with 3 workers`)
+})
+
+test.serial('a producer prepared ahead of its first send is connected, and that send creates no other', async (t) => {
+  const topic = `${uniquePrefix('prepared')}prepared`
+  const producer = processProducer({ brokers: [BROKER] }, process.pid)
+  try {
+    await producer.prepare([topic])
+    t.is(producer.created, 1, 'connected by prepare')
+    await producer.send([{ topic, messages: [{ key: 'k', value: 'v' }] }])
+    t.is(producer.created, 1)
+    t.deepEqual(await topicCounts(BROKER, [topic]), { [topic]: 1 })
+  } finally {
+    await closeProcessProducer()
+  }
 })
 
 test.serial('brokers never reached (a refused port, a server that never answers): run fails within the connect deadline, naming them', async (t) => {

@@ -50,6 +50,16 @@ test.serial('connect to a broker that never answers fails within the deadline, n
   server.close()
 })
 
+test.serial('prepare never rejects: a broker it cannot reach fails the send after it, naming the broker', async (t) => {
+  const producer = processProducer({ brokers: ['127.0.0.1:1'], connectTimeoutMs: 1500 }, process.pid)
+  await t.notThrowsAsync(producer.prepare(['t']))
+  t.is(producer.created, 0)
+  const e = await t.throwsAsync(() => producer.send([{ topic: 't', messages: [{ value: 'x' }] }]))
+  t.true(e instanceof KafkaError)
+  t.regex(e!.message, /127\.0\.0\.1:1/)
+  await closeProcessProducer()
+})
+
 test('topic names follow Kafka rules', (t) => {
   t.is(validateTopic('metrics.summary'), 'metrics.summary')
   t.throws(() => validateTopic(''), { instanceOf: TopicNameError })

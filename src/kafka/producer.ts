@@ -216,6 +216,20 @@ export class ProcessProducer {
   }
 
   /** Sends and resolves once every message is acknowledged by all in-sync replicas. */
+  /**
+   * Gets ready ahead of the first send: the topics made sure of and the producer connected, so
+   * that a worker does it while its first unit is still being made. Never rejects: what fails
+   * here fails again, and is reported, on the send that needs it.
+   */
+  async prepare(topics: string[]): Promise<void> {
+    try {
+      await this.ensureTopics(topics)
+      await this.connected()
+    } catch {
+      // Reported by the first send, which tries again.
+    }
+  }
+
   async send(topicMessages: TopicMessages[]): Promise<void> {
     await this.ensureTopics(topicMessages.map((t) => t.topic))
     const p = await this.connected()

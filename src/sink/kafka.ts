@@ -16,6 +16,7 @@ export class KafkaSink implements SinkWriter {
   readonly kind = 'kafka'
   readonly target: string
   private readonly topics: Record<Category, string>
+  private preparing?: Promise<void>
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.topics = conclusionTopics(options.topicPrefix ?? '')
@@ -27,8 +28,15 @@ export class KafkaSink implements SinkWriter {
     return processProducer(this.options)
   }
 
+  /** Connects and makes sure of the topics now, while the first batch is being analysed. */
+  prepare(): void {
+    this.preparing ??= this.producer.prepare(Object.values(this.topics))
+  }
+
   /** Sends the batch request by request, telling `progress` of each before it goes out. */
   async write(batch: MessageBatch, progress?: SendProgress): Promise<void> {
+    // Not two admin clients at once making sure of the same topics.
+    await this.preparing
     const limits = await this.producer.ensureTopics(Object.values(this.topics))
     for (const topicMessages of produceRequests(batch, this.topics, pidHeaders(), limits)) {
       const n = topicMessages.reduce((k, t) => k + t.messages.length, 0)

@@ -14,6 +14,8 @@ export interface SinkWriter {
    * failed. `progress` (Kafka) hears of each produce request before it goes out.
    */
   write(batch: MessageBatch, progress?: SendProgress): Promise<void>
+  /** Gets ready for the first write ahead of it (connections, topics); a failure surfaces on that write. */
+  prepare?(): void
   /** Releases connections and files, within a deadline. */
   close(): Promise<void>
 }

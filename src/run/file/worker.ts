@@ -1,7 +1,7 @@
 // A worker process of `conclude run <files>`: analyses the units it is sent on
 // the engine's pool (async, so the event loop stays free for the producer's
-// I/O) and publishes them through its own producer, created on first use
-// here, in this process.
+// I/O) and publishes them through its own producer, created here, in this
+// process, once it has started (connected while its first unit is made).
 import { analyzeSpill, type AnalyzeOptions } from '../../../index.js'
 import { closeProcessProducer, currentProcessProducer } from '../../kafka/producer.js'
 import { MessageTooLargeError } from '../../kafka/requests.js'
@@ -85,6 +85,8 @@ serveWorker<WorkerConfig, ToWorker>({
   start(config, threads) {
     analysis = { ...config.analysis, threads }
     sink = makeSink(config.sink)
+    // Started while the primary partitions the input: the producer connects meanwhile.
+    sink.prepare?.()
   },
   message(m) {
     if (draining || !analysis) {
