@@ -235,10 +235,10 @@ export interface SeriesColumns {
 }
 
 /**
- * Parses the file at `inputPath` chunk by chunk (validating it as a whole parse does: errors
- * carry the file's own `line` and `column`) and writes its points to a new file `spillPath`,
- * hash-partitioned by series. Only `format`, `onBadLine`, `threads` and `signal` of `options`
- * matter here.
+ * Parses the file at `inputPath` (`-`: this process's stdin, as it comes) chunk by chunk
+ * (validating it as a whole parse does: errors carry the file's own `line` and `column`) and
+ * writes its points to a new file `spillPath`, hash-partitioned by series. Only `format`,
+ * `onBadLine`, `threads` and `signal` of `options` matter here.
  */
 export declare function spillInput(inputPath: string, spillPath: string, spill: SpillOptions, options?: AnalyzeOptions): Promise<SpillResult>
 

@@ -21,7 +21,10 @@ export type Conclusion =
 export interface StreamOptions extends AnalyzeOptions {
   /** Memory the analysis should stay near, in bytes (default 1 GiB): sizes chunks and units. */
   memory?: number
-  /** Where the temporary spill files go (default `os.tmpdir()`); removed when the generator ends. */
+  /**
+   * Where the temporary spill files go (default: in memory, /dev/shm, when the spill fits what
+   * `memory` leaves beside this process, else `os.tmpdir()`); removed when the generator ends.
+   */
   tmpDir?: string
   /** Target points per unit (default 200000; at most what `memory` allows). */
   unitPoints?: number

@@ -65,8 +65,10 @@ and --transaction-timeout <= transaction.max.timeout.ms.
   --unit-points N            target points per unit (default 200000)
   --memory SIZE              what all processes together should stay near (k/m/g; default 1g):
                              sizes the chunks read, the partitions and the units
-  --tmp-dir DIR              where the run's spill files go (default the OS temp folder);
-                             removed at the end, on failure and on SIGINT/SIGTERM
+  --tmp-dir DIR              where the run's spill files go (default: in memory, /dev/shm,
+                             when they fit what --memory leaves beside the processes, else
+                             the OS temp folder); each removed once its units are settled,
+                             all at the end, on failure and on SIGINT/SIGTERM
   --attempts N               delivery attempts per unit (default 5)
   --retry-backoff MS         wait before a unit's 2nd attempt, doubled each time (default 1000)
   --connect-timeout MS       deadline of a producer connect (default ${PRODUCER_DEFAULTS.connectTimeoutMs})

@@ -4,7 +4,7 @@
 //! file I/O included, and never hold the input whole.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Read};
 
 use conclude_engine::engine;
 use conclude_engine::spill::{self, SpillOptions as EngineSpillOptions};
@@ -48,10 +48,10 @@ pub struct SpillResult {
     pub bytes: f64,
 }
 
-/// Parses the file at `inputPath` chunk by chunk (validating it as a whole parse does: errors
-/// carry the file's own `line` and `column`) and writes its points to a new file `spillPath`,
-/// hash-partitioned by series. Only `format`, `onBadLine`, `threads` and `signal` of `options`
-/// matter here.
+/// Parses the file at `inputPath` (`-`: this process's stdin, as it comes) chunk by chunk
+/// (validating it as a whole parse does: errors carry the file's own `line` and `column`) and
+/// writes its points to a new file `spillPath`, hash-partitioned by series. Only `format`,
+/// `onBadLine`, `threads` and `signal` of `options` matter here.
 #[napi(
     catch_unwind,
     ts_args_type = "inputPath: string, spillPath: string, spill: SpillOptions, options?: AnalyzeOptions",
@@ -73,9 +73,17 @@ pub fn spill_input<'env>(
         options.as_ref(),
         (),
         move |_, o, cancel| {
-            let mut input =
-                File::open(&input_path).map_err(|e| EngineError::io(format!("opening {input_path}"), &e))?;
-            let input_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
+            let file = open_input(&input_path)?;
+            // A regular file has a size; a pipe has none and is read so that a signal stops the
+            // spill even while nothing arrives.
+            let input_bytes = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            let mut input: Box<dyn Read + Send + '_> = match input_bytes {
+                Some(_) => Box::new(file),
+                #[cfg(unix)]
+                None => Box::new(spill::PollRead::new(file, cancel)),
+                #[cfg(not(unix))]
+                None => Box::new(file),
+            };
             let out = File::options()
                 .write(true)
                 .create_new(true)
@@ -105,6 +113,19 @@ pub fn spill_input<'env>(
             })
         },
     )
+}
+
+/// The input file, or this process's stdin for `-`.
+fn open_input(path: &str) -> std::result::Result<File, EngineError> {
+    #[cfg(unix)]
+    if path == "-" {
+        return spill::stdin_file().map_err(|e| EngineError::io("reading stdin", &e));
+    }
+    #[cfg(not(unix))]
+    if path == "-" {
+        return Err(EngineError::options("stdin is read from a staged file on this platform"));
+    }
+    File::open(path).map_err(|e| EngineError::io(format!("opening {path}"), &e))
 }
 
 /// Analyses a unit of whole partitions of a spill file (`pieces`: `[start, end]` byte ranges

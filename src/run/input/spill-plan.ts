@@ -38,9 +38,13 @@ export async function stage(stream: Readable, tmp: TempDir, name: string, signal
   return path
 }
 
+/** How the engine is told to read stdin itself (`-`); on Windows stdin is staged on disk first. */
+const STDIN = process.platform === 'win32' ? undefined : '-'
+
 /**
- * Partitions one input (`-`: stdin, staged on disk first) into a spill file (see `spillTo`).
- * Rejects with the engine's coded error (parse errors carry `line`, `column`).
+ * Partitions one input (`-`: stdin, read by the engine as it comes, its spill on disk since its
+ * size is unknown) into a spill file (see `spillTo`). Rejects with the engine's coded error (parse
+ * errors carry `line`, `column`); `signal` stops it between chunks, and while stdin sends nothing.
  */
 export async function spill(
   input: string,
@@ -50,18 +54,22 @@ export async function spill(
   analysis: AnalyzeOptions,
   signal?: AbortSignal,
 ): Promise<{ spill: string; medium: SpillMedium; result: SpillResult }> {
-  const path = input === '-' ? await stage(process.stdin, places.disk, `stdin-${index}`, signal) : input
+  const name = `${index}.spill`
+  if (input !== '-') return spillTo(input, places, b, { ...analysis, signal }, name)
+  if (STDIN) return spillTo(STDIN, places, b, { ...analysis, signal }, name, spillInput, Infinity)
+  const staged = await stage(process.stdin, places.disk, `stdin-${index}`, signal)
   try {
-    return await spillTo(path, places, b, { ...analysis, signal }, `${index}.spill`)
+    return await spillTo(staged, places, b, { ...analysis, signal }, name)
   } finally {
-    if (path !== input) await rm(path, { force: true })
+    await rm(staged, { force: true })
   }
 }
 
 /**
  * Partitions the input file at `path` into the spill file `name`, in memory when it fits
  * (./spill-place.ts). A memory spill whose estimate fell short (the tmpfs filled up) is made
- * again on disk. `partition` is the engine's partitioner (another only in tests).
+ * again on disk. `partition` is the engine's partitioner (another only in tests); `estimate`, the
+ * spill's size (Infinity: unknown, so on disk).
  */
 export async function spillTo(
   path: string,
@@ -70,9 +78,10 @@ export async function spillTo(
   analysis: AnalyzeOptions,
   name = 'input.spill',
   partition: typeof spillInput = spillInput,
+  estimate = estimateSpillBytes(path),
 ): Promise<{ spill: string; medium: SpillMedium; result: SpillResult }> {
   const options = { chunkBytes: b.chunkBytes, partitionPoints: b.partitionPoints }
-  let place = places.place(name, estimateSpillBytes(path))
+  let place = places.place(name, estimate)
   let result: SpillResult
   try {
     result = await partition(path, place.path, options, analysis)

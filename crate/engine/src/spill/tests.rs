@@ -11,7 +11,7 @@ fn spilled(
     partition_points: usize,
 ) -> Result<(File, SpillReport), Error> {
     let mut file = tempfile();
-    let options = SpillOptions { format, policy, chunk_bytes, partition_points, input_bytes: input.len() as u64 };
+    let options = SpillOptions { format, policy, chunk_bytes, partition_points, input_bytes: Some(input.len() as u64) };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
     let report = pool.install(|| spill(&mut &input[..], &mut file, &options, &AtomicBool::new(false)))?;
     file.seek(SeekFrom::Start(0)).unwrap();
@@ -190,7 +190,7 @@ fn a_cancelled_spill_stops_with_an_abort_error() {
         policy: BadLinePolicy::Fail,
         chunk_bytes: 64,
         partition_points: 10,
-        input_bytes: 0,
+        input_bytes: Some(0),
     };
     let e = spill(&mut &input[..], &mut out, &o, &AtomicBool::new(true)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
@@ -211,4 +211,66 @@ fn line_breaks_are_counted_as_a_plain_count_does() {
             .collect();
         assert_eq!(count_lines(&bytes), bytes.iter().filter(|&&b| b == b'\n').count(), "length {len}");
     }
+}
+
+#[test]
+fn an_input_of_unknown_size_gets_every_partition_and_reads_back_as_the_whole() {
+    let input = interleaved_ndjson();
+    let options = SpillOptions {
+        format: None,
+        policy: BadLinePolicy::Fail,
+        chunk_bytes: 256,
+        partition_points: 10,
+        input_bytes: None,
+    };
+    let mut file = tempfile();
+    let report = spill(&mut &input[..], &mut file, &options, &AtomicBool::new(false)).unwrap();
+    assert_eq!(report.partitions, MAX_PARTITIONS);
+    let whole = parse(&input, None, BadLinePolicy::Fail).unwrap();
+    let unit = read_unit(&file, &report.pieces(0, report.partitions)).unwrap();
+    let mut got: Vec<_> = unit.series.iter().map(|s| (s.id.clone(), s.values.len())).collect();
+    let mut want: Vec<_> = whole.series.iter().map(|s| (s.id.clone(), s.values.len())).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(unit.points, whole.points);
+}
+
+#[test]
+fn a_pipe_left_open_with_nothing_in_it_stops_the_spill_once_cancelled() {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: two ints for pipe(2) to fill.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: fresh descriptors, each owned by one File.
+    let (reader, mut writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+    writer.write_all(b"{\"series\":\"a\",\"ts\":1,\"value\":1}\n").unwrap();
+    let cancel = AtomicBool::new(false);
+    let options = SpillOptions {
+        format: None,
+        policy: BadLinePolicy::Fail,
+        chunk_bytes: 1 << 16,
+        partition_points: 10,
+        input_bytes: None,
+    };
+    let result = std::thread::scope(|scope| {
+        let spilled = scope.spawn(|| {
+            let mut input = PollRead::new(reader, &cancel);
+            spill(&mut input, &mut Vec::new(), &options, &cancel)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(!spilled.is_finished(), "the writer is still open: the spill waits for more");
+        cancel.store(true, Ordering::Relaxed);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !spilled.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let stopped = spilled.is_finished();
+        // Closing the pipe unblocks a read that ignored the cancel, so a failure fails, not hangs.
+        drop(writer);
+        let result = spilled.join().unwrap();
+        assert!(stopped, "the spill went on waiting for the pipe after it was cancelled");
+        result
+    });
+    assert_eq!(result.unwrap_err().kind, ErrorKind::Aborted);
 }
