@@ -68,6 +68,8 @@ export interface RunRow {
   conclusionsPerSecond?: number
   /** Sum of VmHWM over the primary and its workers. */
   peakRssMB?: number
+  /** The spill files the run kept in memory (a tmpfs, not in any process's RSS). */
+  spillInMemoryMB?: number
   /** CPU time of the primary and its workers. */
   cpuMs?: number
   processes?: number
@@ -154,7 +156,18 @@ async function run(input: PipelineInput, sink: 'file' | 'kafka', categories: str
     if (r.code !== 0) return { ...row, skipped: `exit ${r.code}: ${last(r.stderr)}` }
     const rep = JSON.parse(readFileSync(report, 'utf8'))
     const conclusions = Object.values(rep.conclusions as Record<string, number>).reduce((a, b) => a + b, 0)
-    return { ...row, wallMs: r.ms, elapsedMs: rep.elapsedMs, conclusions, conclusionsPerSecond: rep.conclusionsPerSecond, peakRssMB: r.peakRssBytes / MB, cpuMs: r.cpuMs, processes: r.processes }
+    const inMemory = (rep.files as { spill?: string; spillBytes?: number }[]).filter((f) => f.spill === 'memory').reduce((a, f) => a + (f.spillBytes ?? 0), 0)
+    return {
+      ...row,
+      wallMs: r.ms,
+      elapsedMs: rep.elapsedMs,
+      conclusions,
+      conclusionsPerSecond: rep.conclusionsPerSecond,
+      peakRssMB: r.peakRssBytes / MB,
+      spillInMemoryMB: inMemory / MB,
+      cpuMs: r.cpuMs,
+      processes: r.processes,
+    }
   } finally {
     rmSync(report, { force: true })
     rmSync(out, { recursive: true, force: true })
@@ -221,9 +234,12 @@ function freeBytes(dir: string): number {
 
 const fmtS = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms / 1e3).toFixed(2)} s`)
 
+/** The memory a run's spill took beside its processes' RSS, if any. */
+const spilled = (r: RunRow) => (r.spillInMemoryMB ? ` + ${r.spillInMemoryMB.toFixed(0)} MB of spill in memory` : '')
+
 function describeRun(r: RunRow): string {
   if (r.skipped) return `skipped: ${r.skipped}`
-  return `${fmtS(r.wallMs)}, CPU ${fmtS(r.cpuMs)}, ${r.conclusions} conclusions, ${r.conclusionsPerSecond?.toFixed(0)}/s, peak RSS ${r.peakRssMB?.toFixed(0)} MB over ${r.processes} processes`
+  return `${fmtS(r.wallMs)}, CPU ${fmtS(r.cpuMs)}, ${r.conclusions} conclusions, ${r.conclusionsPerSecond?.toFixed(0)}/s, peak RSS ${r.peakRssMB?.toFixed(0)} MB over ${r.processes} processes${spilled(r)}`
 }
 
 export async function pipelineSection(o: PipelineOptions): Promise<PipelineSection> {
@@ -368,10 +384,11 @@ export function pipelineTargets(s: PipelineSection): PipelineTarget[] {
       met: share !== undefined ? share >= 0.8 : undefined,
     },
     {
-      target: '10 GB input: peak RSS of all processes',
+      // A spill kept in memory is memory the run takes too: it counts (none when it is on disk).
+      target: '10 GB input: peak RSS of all processes (and any spill in memory)',
       goal: '<= 1 GB',
-      show: big?.peakRssMB ? `${big.peakRssMB.toFixed(0)} MB` : `skipped: ${big?.skipped ?? s.big?.skipped}`,
-      met: big?.peakRssMB ? big.peakRssMB <= 1024 : undefined,
+      show: big?.peakRssMB ? `${big.peakRssMB.toFixed(0)} MB${spilled(big)}` : `skipped: ${big?.skipped ?? s.big?.skipped}`,
+      met: big?.peakRssMB ? big.peakRssMB + (big.spillInMemoryMB ?? 0) <= 1024 : undefined,
     },
   ]
 }
@@ -401,7 +418,7 @@ export function pipelineMarkdown(s: PipelineSection): string {
     r.conclusions ?? '–',
     r.conclusionsPerSecond?.toFixed(0) ?? '–',
     fmtS(r.cpuMs),
-    r.peakRssMB ? `${fmtMB(r.peakRssMB)} (${r.processes} processes)` : '–',
+    r.peakRssMB ? `${fmtMB(r.peakRssMB)} (${r.processes} processes)${spilled(r)}` : '–',
   ])
   const sizes = [...new Set(s.ceiling.map((c) => c.requestBytes))]
   const ceilingTable = s.ceiling.length

@@ -66,8 +66,9 @@ export interface FileReport {
   series: number
   badLines: number
   badLineNumbers: number[]
-  /** Where its spill file was: in memory (a tmpfs) or on disk. */
+  /** Where its spill file was: in memory (a tmpfs) or on disk, and its size. */
   spill?: SpillMedium
+  spillBytes?: number
   /** When its partitioning ended, in ms since the run started. */
   partitionedMs?: number
   error?: string
@@ -237,7 +238,7 @@ class FileRun {
         const spilled = await spill(file, index, this.places, b, o.analysis, this.reading.signal)
         const r = spilled.result
         fileUnits = unitsOf({ file: name, label, ...spilled }, b)
-        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers, spill: spilled.medium, partitionedMs: performance.now() - this.started })
+        this.files.push({ file: name, units: fileUnits.length, points: r.points, series: r.series, badLines: r.badLines, badLineNumbers: r.badLineNumbers, spill: spilled.medium, spillBytes: r.bytes, partitionedMs: performance.now() - this.started })
         if (fileUnits.length === 0) this.places.release(spilled.spill)
         else this.unsettled.set(spilled.spill, fileUnits.length)
         if (r.badLines > 0) {
