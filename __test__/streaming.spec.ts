@@ -4,9 +4,9 @@
 // stdin), bad lines are named and counted by the input's own line numbers, and
 // the temporary files go away on success, failure, SIGINT and SIGTERM.
 // `analyzeStream` gives the same set from a Readable.
-import { spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -115,6 +115,25 @@ test('by default a spill that fits the --memory budget is in memory (a tmpfs) an
   const small = await cli(['run', file, '--workers', '1', '--sink', 'file', '--out', freshDir('memory-out-small'), '--memory', '256k'], 60_000)
   t.is(small.code, 0, small.stderr)
   t.deepEqual(small.report.files.map((f: any) => f.spill), ['disk'])
+})
+
+test('a named pipe as an input (as <(zcat x.gz) gives): read once, by the engine, as it comes', async (t) => {
+  const ndjson = interleaved('ndjson', 7, 300, 10)
+  const fifo = join(dir, 'input.fifo')
+  execFileSync('mkfifo', [fifo])
+  const out = freshDir('fifo-out')
+  const running = cli(['run', fifo, '--workers', '2', '--sink', 'file', '--out', out], 60_000)
+  // Opening a pipe for writing waits for its reader: the run's engine.
+  const writer = createWriteStream(fifo)
+  let writeError: Error | undefined
+  writer.on('error', (e) => (writeError = e))
+  writer.end(ndjson)
+  const ran = await running
+  t.is(writeError, undefined, 'the run closed the pipe before reading all of it')
+  t.is(ran.code, 0, ran.stderr)
+  t.deepEqual(published(out, fifo), expected(ndjson))
+  t.is(ran.report.files[0].points, analyzeNative(Buffer.from(ndjson)).stats.points)
+  t.deepEqual(ran.report.files.map((f: any) => f.spill), ['disk'])
 })
 
 test('the workers start while the first input is partitioned, as many as its units will need', async (t) => {

@@ -7,7 +7,7 @@
 //
 // Each spill is removed as soon as its units are settled (`release`), so memory and disk hold
 // only the spills of inputs still in flight, not every input of the run.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync, statfsSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { TempDir } from './temp-dir.js'
@@ -43,11 +43,14 @@ export interface SpillPlaceOptions {
 
 /**
  * An input file's points (its lines), estimated from its size and the lines of its first MiB;
- * Infinity if it cannot be read (the engine then says why, as it reads it).
+ * Infinity if it is no regular file (a named pipe, `<(zcat x.gz)`: what is read from it here
+ * would be lost to the engine, and opening one may wait for its writer) or cannot be read (the
+ * engine then says why, as it reads it).
  */
 export function estimatePoints(path: string): number {
   let fd: number
   try {
+    if (!statSync(path).isFile()) return Infinity
     fd = openSync(path, 'r')
   } catch {
     return Infinity
@@ -109,7 +112,7 @@ export function sweepStale(root: string): void {
 
 /** The spill files of one run: where each goes, and what the memory ones hold. */
 export class SpillPlaces {
-  /** Staged stdin and spills that go to disk. */
+  /** Spills that go to disk (and stdin staged on Windows). */
   readonly disk: TempDir
   private memory?: TempDir
   private readonly memoryRoot: string | null
