@@ -248,6 +248,11 @@ export interface SpillOptions {
   chunkBytes: number
   /** Target points per partition (the count of partitions follows from it and the input's size). */
   partitionPoints: number
+  /**
+   * The most bytes the spill file may take: past it the spill stops with an `ERR_CONCLUDE_IO`
+   * error saying so.
+   */
+  maxBytes?: number
 }
 
 /** What `spillInput` wrote, and what parsing the input found. */

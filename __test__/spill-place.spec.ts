@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { spillInput } from '../index.js'
-import { estimateSpillBytes, isNoSpace, MEMORY_ROOT, SpillPlaces, sweepStale } from '../src/run/input/spill-place.js'
+import { estimateSpillBytes, isOutOfRoom, MEMORY_ROOT, SpillPlaces, sweepStale } from '../src/run/input/spill-place.js'
 import { spillTo } from '../src/run/input/spill-plan.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'conclude-spill-place-'))
@@ -113,12 +113,37 @@ test('a memory spill that fills the tmpfs is made again on disk, with the same r
   }
 })
 
-test("isNoSpace reads the engine's I/O errors, which end in Rust's `(os error N)`", async (t) => {
+test('a memory spill larger than its estimate stops at what the quota has left, and is made again on disk', async (t) => {
+  // One point per series and long ids: about 230 bytes a point in the spill, against the 17 the
+  // estimate allows for, so the estimate fits the quota and the spill does not.
+  const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ series: `${'x'.repeat(200)}-${i}`, ts: i, value: i }))
+  const input = join(dir, 'long-ids.ndjson')
+  writeFileSync(input, lines.join('\n') + '\n')
+  const quota = Math.ceil(estimateSpillBytes(input) * 1.25 * 2)
+  const places = new SpillPlaces({ memoryBytes: quota })
+  try {
+    const got = await spillTo(input, places, { chunkBytes: 1 << 16, partitionPoints: 100 }, {})
+    t.true(got.result.bytes > quota, `${got.result.bytes} bytes of spill, quota ${quota}`)
+    t.is(got.medium, 'disk')
+    t.is(places.inMemory, 0)
+    t.is(got.result.points, 2000)
+  } finally {
+    places.remove()
+  }
+})
+
+test("isOutOfRoom reads the engine's I/O errors: Rust's `(os error 28)`, or a spill over its maxBytes", async (t) => {
   // A real engine I/O error, to pin the form the check relies on.
   const e = await spillInput(join(dir, 'absent.ndjson'), join(dir, 'absent.spill'), { chunkBytes: 1 << 16, partitionPoints: 1000 }).catch((x: Error) => x)
   t.regex((e as Error).message, /\(os error 2\)$/)
-  t.false(isNoSpace(e))
-  t.true(isNoSpace(new Error('writing the spill file: No space left on device (os error 28)')))
+  t.false(isOutOfRoom(e))
+  t.true(isOutOfRoom(new Error('writing the spill file: No space left on device (os error 28)')))
+  // The engine's own limit, for real.
+  const input = points('limit.ndjson', 'ndjson', 20, 300)
+  const over = await spillInput(input, join(dir, 'limit.spill'), { chunkBytes: 1 << 16, partitionPoints: 1000, maxBytes: 1000 }).catch((x: Error) => x)
+  t.regex((over as Error).message, /^writing the spill file: over its limit of 1000 bytes$/)
+  t.is((over as Error & { code?: string }).code, 'ERR_CONCLUDE_IO')
+  t.true(isOutOfRoom(over))
 })
 
 test("a dead run's memory folder is swept, a live one's kept", (t) => {

@@ -86,6 +86,10 @@ impl Error {
             place: None,
         }
     }
+    /// A file over the size it was allowed (no room left, as `ENOSPC` is for a file system).
+    pub fn io_limit(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Io, message: message.into(), line: None, column: None, place: None }
+    }
     /// An I/O failure: `what` names the file and the operation.
     pub fn io(what: impl fmt::Display, e: &std::io::Error) -> Self {
         Error { kind: ErrorKind::Io, message: format!("{what}: {e}"), line: None, column: None, place: None }

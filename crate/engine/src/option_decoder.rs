@@ -145,13 +145,15 @@ fn lag_fits_method(trend: &TrendOptions, path: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// `spillInput`'s third argument: both required.
+/// `spillInput`'s third argument: the first two required.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpillSizes {
     /// Bytes read per chunk.
     pub chunk_bytes: Option<usize>,
     /// Target points per partition.
     pub partition_points: Option<usize>,
+    /// The most bytes the spill file may take.
+    pub max_bytes: Option<u64>,
 }
 
 pub const SPILL: &[Key<SpillSizes>] = &[
@@ -161,6 +163,10 @@ pub const SPILL: &[Key<SpillSizes>] = &[
     }),
     key("partitionPoints", |o, v, p| {
         o.partition_points = Some(integer(v, p, 1, 1 << 40)?);
+        Ok(())
+    }),
+    key("maxBytes", |o, v, p| {
+        o.max_bytes = Some(integer(v, p, 1, 1 << 50)? as u64);
         Ok(())
     }),
 ];
@@ -184,15 +190,15 @@ pub fn decode_options(v: &Value) -> Result<Options, Error> {
     Ok(out)
 }
 
-/// `spillInput`'s `{ chunkBytes, partitionPoints }`.
-pub fn decode_spill_options(v: &Value) -> Result<(usize, usize), Error> {
+/// `spillInput`'s `{ chunkBytes, partitionPoints, maxBytes? }`.
+pub fn decode_spill_options(v: &Value) -> Result<(usize, usize, Option<u64>), Error> {
     let mut out = SpillSizes::default();
     argument(v, "spill options", SPILL, &mut out)?;
     let chunk = out.chunk_bytes.ok_or_else(|| Error::options("chunkBytes is required: a positive integer (bytes)"))?;
     let points = out
         .partition_points
         .ok_or_else(|| Error::options("partitionPoints is required: a positive integer (points per partition)"))?;
-    Ok((chunk, points))
+    Ok((chunk, points, out.max_bytes))
 }
 
 /// `analyzeToMessages`' `{ batch }`: the batch name.
@@ -542,7 +548,9 @@ mod tests {
     #[test]
     fn spill_and_message_options_are_required_objects() {
         let sizes = obj(&[("chunkBytes", Value::Number(4096.0)), ("partitionPoints", Value::Number(10.0))]);
-        assert_eq!(decode_spill_options(&sizes).unwrap(), (4096, 10));
+        assert_eq!(decode_spill_options(&sizes).unwrap(), (4096, 10, None));
+        let capped = obj(&[("chunkBytes", Value::Number(4096.0)), ("partitionPoints", Value::Number(10.0)), ("maxBytes", Value::Number(1e6))]);
+        assert_eq!(decode_spill_options(&capped).unwrap(), (4096, 10, Some(1_000_000)));
         for bad in [Value::Absent, obj(&[]), obj(&[("partitionPoints", Value::Number(10.0))])] {
             let e = decode_spill_options(&bad).unwrap_err();
             assert_eq!(

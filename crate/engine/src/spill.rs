@@ -56,6 +56,9 @@ pub struct SpillOptions {
     /// The input's size in bytes, if known (sizes the partition count); `None` (a pipe): as many
     /// partitions as may be, [`MAX_PARTITIONS`], since the input may be of any size.
     pub input_bytes: Option<u64>,
+    /// The most bytes the spill file may take (a spill in memory, within its quota): past it the
+    /// spill stops with an I/O error saying so, as a full file system would.
+    pub max_bytes: Option<u64>,
 }
 
 /// What [`spill`] wrote and what parsing found.
@@ -120,7 +123,7 @@ pub fn spill(
         let p = *partitions.get_or_insert_with(|| partition_count(&wave, &parsed, options));
         let encoded: Vec<_> = parsed.into_par_iter().map(|r| r.map(|batch| Encoded::new(&batch, p))).collect();
         for (raw, chunk) in wave.iter().zip(encoded) {
-            merge.absorb(raw, chunk, p, out)?;
+            merge.absorb(raw, chunk, p, options.max_bytes, out)?;
         }
         wave = next.map_err(read_error)?;
     }
@@ -534,6 +537,7 @@ impl Merge {
         raw: &Raw,
         chunk: Result<Encoded, Error>,
         partitions: usize,
+        max_bytes: Option<u64>,
         out: &mut dyn Write,
     ) -> Result<(), Error> {
         // A line of the chunk's buffer as a line of the input.
@@ -543,6 +547,9 @@ impl Merge {
         let room = Batch::MAX_BAD_LINE_NUMBERS - self.bad_line_numbers.len();
         let relocated: Vec<usize> = chunk.bad_line_numbers.iter().take(room).map(|&l| line(l)).collect();
         self.bad_line_numbers.extend(relocated);
+        if let Some(max) = max_bytes.filter(|&max| self.written + chunk.bytes.len() as u64 > max) {
+            return Err(Error::io_limit(format!("writing the spill file: over its limit of {max} bytes")));
+        }
         out.write_all(&chunk.bytes).map_err(|e| Error::io("writing the spill file", &e))?;
         self.offsets.extend(chunk.offsets.iter().map(|o| self.written + o));
         self.written += chunk.bytes.len() as u64;

@@ -173,7 +173,7 @@ pub(crate) fn read_options(env: &Env, options: Option<&Unknown>) -> Result<ReadO
 }
 
 /// `spillInput`'s `{ chunkBytes, partitionPoints }`.
-pub(crate) fn read_spill_options(env: &Env, v: Option<&Unknown>) -> Result<(usize, usize)> {
+pub(crate) fn read_spill_options(env: &Env, v: Option<&Unknown>) -> Result<(usize, usize, Option<u64>)> {
     decode_spill_options(&argument_value(env, v)?).map_err(|e| js_error(env, e))
 }
 

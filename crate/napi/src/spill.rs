@@ -23,6 +23,9 @@ pub struct SpillOptions {
     pub chunk_bytes: f64,
     /// Target points per partition (the count of partitions follows from it and the input's size).
     pub partition_points: f64,
+    /// The most bytes the spill file may take: past it the spill stops with an `ERR_CONCLUDE_IO`
+    /// error saying so.
+    pub max_bytes: Option<f64>,
 }
 
 /// What `spillInput` wrote, and what parsing the input found.
@@ -64,7 +67,7 @@ pub fn spill_input<'env>(
     spill: Option<Unknown>,
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, SpillResult>> {
-    let (chunk_bytes, partition_points) = match read_spill_options(env, spill.as_ref()) {
+    let (chunk_bytes, partition_points, max_bytes) = match read_spill_options(env, spill.as_ref()) {
         Ok(sizes) => sizes,
         Err(e) => return PromiseRaw::reject(env, e),
     };
@@ -95,6 +98,7 @@ pub fn spill_input<'env>(
                 chunk_bytes,
                 partition_points,
                 input_bytes,
+                max_bytes,
             };
             spill::spill(&mut input, &mut BufWriter::with_capacity(1 << 20, out), &options, cancel)
         },

@@ -30,6 +30,8 @@ export type SpillMedium = 'memory' | 'disk'
 export interface SpillPlace {
   path: string
   medium: SpillMedium
+  /** A memory spill's limit: what the quota has left for it (the engine stops it past that). */
+  maxBytes?: number
 }
 
 export interface SpillPlaceOptions {
@@ -136,8 +138,9 @@ export class SpillPlaces {
     const dir = this.memoryRoot !== null && this.fitsInMemory(estimate * MARGIN) ? this.memoryDir() : undefined
     if (!dir) return { path: this.disk.file(name), medium: 'disk' }
     const path = dir.file(name)
+    const maxBytes = Math.max(1, Math.floor(this.o.memoryBytes - this.inMemory))
     this.held.set(path, estimate * MARGIN)
-    return { path, medium: 'memory' }
+    return { path, medium: 'memory', maxBytes }
   }
 
   /** What a memory spill holds now that it is written. */
@@ -176,7 +179,10 @@ export class SpillPlaces {
   }
 }
 
-/** Whether an engine error is a full file system (the memory spill's estimate fell short). */
-export function isNoSpace(e: unknown): boolean {
-  return /\(os error 28\)/.test(String((e as Error)?.message))
+/**
+ * Whether an engine error says a spill ran out of room: the file system was full (`ENOSPC`), or
+ * it passed its `maxBytes` (a memory spill whose estimate fell short of it).
+ */
+export function isOutOfRoom(e: unknown): boolean {
+  return /\(os error 28\)$|^writing the spill file: over its limit of \d+ bytes$/.test(String((e as Error)?.message))
 }

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 
 import { spillInput, type AnalyzeOptions, type SpillResult } from '../../../index.js'
 import type { Budget } from './budget.js'
-import { estimateSpillBytes, isNoSpace, type SpillMedium, type SpillPlaces } from './spill-place.js'
+import { estimateSpillBytes, isOutOfRoom, type SpillMedium, type SpillPlaces } from './spill-place.js'
 import type { TempDir } from './temp-dir.js'
 
 /** A unit: whole partitions of one input's spill file. */
@@ -67,8 +67,8 @@ export async function spill(
 
 /**
  * Partitions the input file at `path` into the spill file `name`, in memory when it fits
- * (./spill-place.ts). A memory spill whose estimate fell short (the tmpfs filled up) is made
- * again on disk. `partition` is the engine's partitioner (another only in tests); `estimate`, the
+ * (./spill-place.ts). A memory spill whose estimate fell short (it passed what the quota had
+ * left, or the tmpfs filled up) is made again on disk. `partition` is the engine's partitioner (another only in tests); `estimate`, the
  * spill's size (Infinity: unknown, so on disk).
  */
 export async function spillTo(
@@ -84,10 +84,11 @@ export async function spillTo(
   let place = places.place(name, estimate)
   let result: SpillResult
   try {
-    result = await partition(path, place.path, options, analysis)
+    const limit = place.maxBytes === undefined ? {} : { maxBytes: place.maxBytes }
+    result = await partition(path, place.path, { ...options, ...limit }, analysis)
   } catch (e) {
     places.release(place.path)
-    if (place.medium === 'disk' || !isNoSpace(e)) throw e
+    if (place.medium === 'disk' || !isOutOfRoom(e)) throw e
     place = places.place(name, Infinity)
     result = await partition(path, place.path, options, analysis)
   }

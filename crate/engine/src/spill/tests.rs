@@ -11,7 +11,7 @@ fn spilled(
     partition_points: usize,
 ) -> Result<(File, SpillReport), Error> {
     let mut file = tempfile();
-    let options = SpillOptions { format, policy, chunk_bytes, partition_points, input_bytes: Some(input.len() as u64) };
+    let options = SpillOptions { format, policy, chunk_bytes, partition_points, input_bytes: Some(input.len() as u64), max_bytes: None };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
     let report = pool.install(|| spill(&mut &input[..], &mut file, &options, &AtomicBool::new(false)))?;
     file.seek(SeekFrom::Start(0)).unwrap();
@@ -191,6 +191,7 @@ fn a_cancelled_spill_stops_with_an_abort_error() {
         chunk_bytes: 64,
         partition_points: 10,
         input_bytes: Some(0),
+        max_bytes: None,
     };
     let e = spill(&mut &input[..], &mut out, &o, &AtomicBool::new(true)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
@@ -222,6 +223,7 @@ fn an_input_of_unknown_size_gets_every_partition_and_reads_back_as_the_whole() {
         chunk_bytes: 256,
         partition_points: 10,
         input_bytes: None,
+        max_bytes: None,
     };
     let mut file = tempfile();
     let report = spill(&mut &input[..], &mut file, &options, &AtomicBool::new(false)).unwrap();
@@ -252,6 +254,7 @@ fn a_pipe_left_open_with_nothing_in_it_stops_the_spill_once_cancelled() {
         chunk_bytes: 1 << 16,
         partition_points: 10,
         input_bytes: None,
+        max_bytes: None,
     };
     let result = std::thread::scope(|scope| {
         let spilled = scope.spawn(|| {
@@ -273,4 +276,25 @@ fn a_pipe_left_open_with_nothing_in_it_stops_the_spill_once_cancelled() {
         result
     });
     assert_eq!(result.unwrap_err().kind, ErrorKind::Aborted);
+}
+
+#[test]
+fn a_spill_over_its_byte_limit_stops_before_writing_past_it() {
+    let input = interleaved_ndjson();
+    let whole = spilled(&input, None, BadLinePolicy::Fail, 256, 10).unwrap().1.bytes;
+    let options = SpillOptions {
+        format: None,
+        policy: BadLinePolicy::Fail,
+        chunk_bytes: 256,
+        partition_points: 10,
+        input_bytes: Some(input.len() as u64),
+        max_bytes: Some(whole / 2),
+    };
+    let mut out = Vec::new();
+    let e = spill(&mut &input[..], &mut out, &options, &AtomicBool::new(false)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Io);
+    assert_eq!(e.message, format!("writing the spill file: over its limit of {} bytes", whole / 2));
+    assert!(out.len() as u64 <= whole / 2, "{} bytes written", out.len());
+    let exact = SpillOptions { max_bytes: Some(whole), ..options };
+    assert_eq!(spill(&mut &input[..], &mut Vec::new(), &exact, &AtomicBool::new(false)).unwrap().bytes, whole);
 }
