@@ -149,7 +149,8 @@ test('spillInput, analyzeSpill and analyzeToMessages check their own options wit
     ['x', 'spill options must be an object, got a string ("x")'],
     [{ chunkBytes: 4096 }, 'partitionPoints is required: a positive integer (points per partition)'],
     [{ chunkBytes: 0, partitionPoints: 1 }, 'chunkBytes must be an integer in 1..=1099511627776, got 0'],
-    [{ chunkBytes: 4096, partitionpoints: 1 }, 'unknown option "partitionpoints": did you mean "partitionPoints"? (the options are chunkBytes, partitionPoints)'],
+    [{ chunkBytes: 4096, partitionpoints: 1 }, 'unknown option "partitionpoints": did you mean "partitionPoints"? (the options are chunkBytes, partitionPoints, maxBytes)'],
+    [{ chunkBytes: 4096, partitionPoints: 1, maxBytes: 0 }, 'maxBytes must be an integer in 1..=1125899906842624, got 0'],
   ]
   for (const [sizes, message] of cases) {
     const e: any = await t.throwsAsync(() => spillInput(input, join(dir, 'never.spill'), sizes as any))
