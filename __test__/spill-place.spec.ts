@@ -61,8 +61,8 @@ test('a folder named by the user, a zero budget or no tmpfs: always disk', (t) =
   for (const o of [{ tmpDir: named, memoryBytes: 1 << 30 }, { memoryBytes: 0 }, { memoryBytes: 1 << 30, memoryRoot: null }, { memoryBytes: 1 << 30, memoryRoot: dir }]) {
     const places = new SpillPlaces(o)
     try {
+      for (const estimate of [0, 10]) t.is(places.place('x.spill', estimate).medium, 'disk', `${JSON.stringify(o)}, ${estimate} bytes`)
       const p = places.place('x.spill', 10)
-      t.is(p.medium, 'disk', JSON.stringify(o))
       if (o.tmpDir) t.true(p.path.startsWith(named), p.path)
     } finally {
       places.remove()

@@ -30,7 +30,7 @@ export type SpillMedium = 'memory' | 'disk'
 export interface SpillPlace {
   path: string
   medium: SpillMedium
-  /** A memory spill's limit: what the quota has left for it (the engine stops it past that). */
+  /** A memory spill's limit: what the quota and the tmpfs have left for it (the engine stops it past that). */
   maxBytes?: number
 }
 
@@ -135,12 +135,12 @@ export class SpillPlaces {
 
   /** Where the spill `name` of an input of about `estimate` bytes goes. */
   place(name: string, estimate: number): SpillPlace {
-    const dir = this.memoryRoot !== null && this.fitsInMemory(estimate * MARGIN) ? this.memoryDir() : undefined
+    const room = this.memoryRoom()
+    const dir = room > 0 && estimate * MARGIN <= room ? this.memoryDir() : undefined
     if (!dir) return { path: this.disk.file(name), medium: 'disk' }
     const path = dir.file(name)
-    const maxBytes = Math.max(1, Math.floor(this.o.memoryBytes - this.inMemory))
     this.held.set(path, estimate * MARGIN)
-    return { path, medium: 'memory', maxBytes }
+    return { path, medium: 'memory', maxBytes: Math.max(1, Math.floor(room)) }
   }
 
   /** What a memory spill holds now that it is written. */
@@ -161,10 +161,11 @@ export class SpillPlaces {
     this.disk.remove()
   }
 
-  private fitsInMemory(bytes: number): boolean {
-    if (this.inMemory + bytes > this.o.memoryBytes) return false
-    const free = tmpfsFree(this.memoryRoot!)
-    return free !== undefined && bytes <= free * TMPFS_SHARE
+  /** Bytes a new memory spill may take: what the quota has left, within the tmpfs's share. */
+  private memoryRoom(): number {
+    if (this.memoryRoot === null) return 0
+    const free = tmpfsFree(this.memoryRoot)
+    return free === undefined ? 0 : Math.min(this.o.memoryBytes - this.inMemory, free * TMPFS_SHARE)
   }
 
   private memoryDir(): TempDir | undefined {
