@@ -244,6 +244,28 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+test.serial('analyzeStream of a file spills to memory by default, and removes it when done or stopped', async (t) => {
+  const text = interleaved('ndjson', 6, 800, 11)
+  const file = write('stream-memory.ndjson', text)
+  const mine = () => readdirSync(MEMORY_ROOT).filter((n) => n.startsWith(`conclude-${process.pid}-`))
+  const spills = () => mine().flatMap((d) => readdirSync(join(MEMORY_ROOT, d)))
+  const got: string[] = []
+  let seen: string[] = []
+  for await (const c of analyzeStream(file, { unitPoints: 1000 })) {
+    if (got.length === 0) seen = spills()
+    const { category, ...fields } = c
+    got.push(`${category}|${JSON.stringify(fields)}`)
+  }
+  t.deepEqual(seen, ['input.spill'], 'the spill was in memory while the conclusions came')
+  t.deepEqual(got.sort(), expected(text))
+  t.deepEqual(mine(), [], 'removed at the end')
+  for await (const c of analyzeStream(file)) {
+    t.truthy(c.category)
+    break
+  }
+  t.deepEqual(mine(), [], 'removed after break')
+})
+
 test('analyzeStream of a Readable gives the set analyzeNative gives, and removes its files, also when stopped early', async (t) => {
   const text = interleaved('csv', 6, 800, 6)
   const file = write('stream.csv', text)
