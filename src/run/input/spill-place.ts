@@ -7,7 +7,7 @@
 //
 // Each spill is removed as soon as its units are settled (`release`), so memory and disk hold
 // only the spills of inputs still in flight, not every input of the run.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync, statfsSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { TempDir } from './temp-dir.js'
@@ -51,14 +51,16 @@ export interface SpillPlaceOptions {
  */
 export function estimatePoints(path: string): number {
   let fd: number
+  let size: number
   try {
-    if (!statSync(path).isFile()) return Infinity
+    const stat = statSync(path)
+    if (!stat.isFile()) return Infinity
+    size = stat.size
     fd = openSync(path, 'r')
   } catch {
     return Infinity
   }
   try {
-    const size = fstatSync(fd).size
     const sample = Buffer.allocUnsafe(Math.min(size, SAMPLE_BYTES))
     let read = 0
     while (read < sample.length) {
@@ -137,10 +139,15 @@ export class SpillPlaces {
   place(name: string, estimate: number): SpillPlace {
     const room = this.memoryRoom()
     const dir = room > 0 && estimate * MARGIN <= room ? this.memoryDir() : undefined
-    if (!dir) return { path: this.disk.file(name), medium: 'disk' }
+    if (!dir) return this.onDisk(name)
     const path = dir.file(name)
     this.held.set(path, estimate * MARGIN)
     return { path, medium: 'memory', maxBytes: Math.max(1, Math.floor(room)) }
+  }
+
+  /** The spill `name` on disk, wherever it would fit. */
+  onDisk(name: string): SpillPlace {
+    return { path: this.disk.file(name), medium: 'disk' }
   }
 
   /** What a memory spill holds now that it is written. */

@@ -55,11 +55,12 @@ export async function spill(
   signal?: AbortSignal,
 ): Promise<{ spill: string; medium: SpillMedium; result: SpillResult }> {
   const name = `${index}.spill`
-  if (input !== '-') return spillTo(input, places, b, { ...analysis, signal }, name)
-  if (STDIN) return spillTo(STDIN, places, b, { ...analysis, signal }, name, spillInput, Infinity)
+  const o = { ...analysis, signal }
+  if (input !== '-') return spillTo(input, places, b, o, name)
+  if (STDIN) return spillTo(STDIN, places, b, o, name, spillInput, Infinity)
   const staged = await stage(process.stdin, places.disk, `stdin-${index}`, signal)
   try {
-    return await spillTo(staged, places, b, { ...analysis, signal }, name)
+    return await spillTo(staged, places, b, o, name)
   } finally {
     await rm(staged, { force: true })
   }
@@ -68,8 +69,8 @@ export async function spill(
 /**
  * Partitions the input file at `path` into the spill file `name`, in memory when it fits
  * (./spill-place.ts). A memory spill whose estimate fell short (it passed what the quota had
- * left, or the tmpfs filled up) is made again on disk. `partition` is the engine's partitioner (another only in tests); `estimate`, the
- * spill's size (Infinity: unknown, so on disk).
+ * left, or the tmpfs filled up) is made again on disk. `partition` is the engine's partitioner
+ * (another only in tests); `estimate`, the spill's size (Infinity: unknown, so on disk).
  */
 export async function spillTo(
   path: string,
@@ -89,7 +90,7 @@ export async function spillTo(
   } catch (e) {
     places.release(place.path)
     if (place.medium === 'disk' || !isOutOfRoom(e)) throw e
-    place = places.place(name, Infinity)
+    place = places.onDisk(name)
     result = await partition(path, place.path, options, analysis)
   }
   places.written(place, result.bytes)
