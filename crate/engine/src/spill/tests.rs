@@ -298,3 +298,63 @@ fn a_spill_over_its_byte_limit_stops_before_writing_past_it() {
     let exact = SpillOptions { max_bytes: Some(whole), ..options };
     assert_eq!(spill(&mut &input[..], &mut Vec::new(), &exact, &AtomicBool::new(false)).unwrap().bytes, whole);
 }
+
+/// Chunks are parsed in any order on any thread, written in input order: the spill file is the
+/// same bytes on a pool of one thread (which parses every chunk itself, between reads), of several,
+/// and from outside any pool.
+#[test]
+fn the_spill_is_the_same_bytes_whatever_the_threads() {
+    let input = interleaved_ndjson().repeat(20);
+    let options = SpillOptions {
+        format: None,
+        policy: BadLinePolicy::Fail,
+        chunk_bytes: 97,
+        partition_points: 40,
+        input_bytes: Some(input.len() as u64),
+        max_bytes: None,
+    };
+    let run = |out: &mut Vec<u8>| spill(&mut &input[..], out, &options, &AtomicBool::new(false)).unwrap();
+    let mut want = Vec::new();
+    let report = run(&mut want);
+    assert!(report.chunks > 100, "{} chunks", report.chunks);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut got = Vec::new();
+        assert_eq!(pool.install(|| run(&mut got)), report, "{threads} threads");
+        assert!(got == want, "{threads} threads");
+    }
+}
+
+/// Gives `data`, then fails as a lost disk would.
+struct FailsAfter<'a>(&'a [u8]);
+
+impl Read for FailsAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::other("device gone"));
+        }
+        self.0.read(buf)
+    }
+}
+
+/// A read that fails comes after the chunks read before it: their errors are the input's first.
+#[test]
+fn a_failed_read_is_reported_after_the_chunks_before_it() {
+    let good = interleaved_ndjson().repeat(5);
+    let mut bad = good.clone();
+    bad.splice(0..0, b"{\"series\":\"a\",\"ts\":1,\"value\":\"x\"}\n".iter().copied());
+    let options = SpillOptions {
+        format: None,
+        policy: BadLinePolicy::Fail,
+        chunk_bytes: 64,
+        partition_points: 10,
+        input_bytes: None,
+        max_bytes: None,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let spill_of = |input: &[u8]| pool.install(|| spill(&mut FailsAfter(input), &mut Vec::new(), &options, &AtomicBool::new(false)));
+    let e = spill_of(&good).unwrap_err();
+    assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Io, "reading the input: device gone"));
+    let want = parse(&bad, None, BadLinePolicy::Fail).unwrap_err();
+    assert_eq!(spill_of(&bad).unwrap_err(), want);
+}
