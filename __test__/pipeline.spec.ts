@@ -12,6 +12,7 @@ import test from 'ava'
 import { analyzeNative } from '../index.js'
 import { CATEGORIES } from '../src/conclusions.js'
 import { closeProcessProducer, processProducer } from '../src/kafka/producer.js'
+import { unitsToSend } from '../src/run/file/depth.js'
 import { cli as runCli, type Ran } from './helpers/cli.js'
 import { faultEnv } from './helpers/faults.js'
 import { BROKER, createTopics, ensureBroker, readTopics, ROOT, silentServer, topicCounts, uniquePrefix } from './helpers/kafka.js'
@@ -98,6 +99,21 @@ test.serial('3 workers publish exactly what analyzeNative gives, each through it
   t.false(pids.has(ran.report.primaryPid))
   const total = CATEGORIES.reduce((n, c) => n + ran.report.conclusions[c], 0)
   t.log(`${total} conclusions in ${ran.report.elapsedMs.toFixed(0)} ms: ${Math.round(ran.report.conclusionsPerSecond)}/s acknowledged with 3 workers`)
+})
+
+test('a worker is sent its next unit as soon as one of its own is analysed, up to as many again in delivery', (t) => {
+  const analysing = { analysed: false }
+  const delivering = { analysed: true }
+  t.is(unitsToSend([], 2), 2)
+  t.is(unitsToSend([analysing, analysing], 2), 0)
+  // Both analysed: two more, analysed by the pool while those two are sent.
+  t.is(unitsToSend([delivering, delivering], 2), 2)
+  t.is(unitsToSend([delivering, analysing], 2), 1)
+  t.is(unitsToSend([delivering, delivering, delivering], 2), 1)
+  t.is(unitsToSend([delivering, delivering, analysing, analysing], 2), 0)
+  t.is(unitsToSend([delivering, delivering, delivering, delivering], 2), 0)
+  t.is(unitsToSend([delivering], 1), 1)
+  t.is(unitsToSend([delivering, delivering], 1), 0)
 })
 
 test.serial('a producer prepared ahead of its first send is connected, and that send creates no other', async (t) => {

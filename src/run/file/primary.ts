@@ -20,6 +20,7 @@ import { spill, unitsOf, type SpilledUnit } from '../input/spill-plan.js'
 import { sendToWorker } from '../ipc.js'
 import { progressReporter, type ProgressMode } from '../progress.js'
 import { drainWorkers, onStopSignals, startWorker, threadsPerWorker, type Log } from '../supervisor.js'
+import { unitsToSend } from './depth.js'
 import type { FromWorker, SinkSpec, ToWorker, WorkerConfig } from './protocol.js'
 
 export interface RunOptions {
@@ -40,7 +41,7 @@ export interface RunOptions {
   attempts: number
   /** Wait before the second attempt of a unit; doubled for each further one (at most 30 s). */
   retryBackoffMs: number
-  /** Units in flight per worker (analysis of one overlaps delivery of another). */
+  /** Units being analysed at once per worker; as many again may be in delivery (see unitsToSend). */
   inFlightPerWorker: number
   /** A unit not finished after this long gets its worker killed and is retried. */
   unitTimeoutMs: number
@@ -123,7 +124,8 @@ interface Slot {
   child: ChildProcess
   pid: number
   ready: boolean
-  inFlight: Map<string, { unit: Unit; since: number }>
+  /** `analysed`: its conclusions are made and being delivered. */
+  inFlight: Map<string, { unit: Unit; since: number; analysed?: boolean }>
   report: WorkerReport
   drained: boolean
   /** Why the primary killed it (a unit over --unit-timeout), for the units it had. */
@@ -378,7 +380,8 @@ class FileRun {
     // Spread first: a second unit per worker only once every worker is up.
     const depth = [...slots].every((s) => s.ready) ? this.o.inFlightPerWorker : 1
     for (const slot of this.stopping ? [] : slots) {
-      while (slot.ready && !slot.drained && slot.inFlight.size < depth && queue.length) {
+      if (!slot.ready || slot.drained) continue
+      for (let n = unitsToSend(slot.inFlight.values(), depth); n > 0 && queue.length; n--) {
         const unit = queue.shift()!
         unit.attempts++
         unit.mayHaveWritten = 0
@@ -426,6 +429,11 @@ class FileRun {
           addCounts(this.conclusions, m.counts)
           this.settled(entry.unit)
         }
+        break
+      }
+      case 'analysed': {
+        const entry = slot.inFlight.get(m.id)
+        if (entry) entry.analysed = true
         break
       }
       case 'sending': {

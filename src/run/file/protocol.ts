@@ -20,6 +20,8 @@ export type ToWorker = { type: 'unit'; id: string; spill: string; pieces: Float6
 
 export type FromWorker =
   | { type: 'ready' }
+  /** The unit's conclusions are made; its delivery starts. */
+  | { type: 'analysed'; id: string }
   | { type: 'done'; id: string; counts: number[] }
   /** `permanent`: the same unit would fail the same way again (a message over the topic's size limit). */
   | { type: 'failed'; id: string; error: WireError; stage: 'analyze' | 'deliver'; permanent?: boolean }

@@ -50,6 +50,8 @@ async function handleUnit(id: string, spill: string, pieces: Float64Array): Prom
     send({ type: 'failed', id, error: wire(e), stage: 'analyze' })
     return
   }
+  // The pool is free for the next unit while this one's conclusions go out.
+  send({ type: 'analysed', id })
   let request = 0
   let messages = 0
   try {
