@@ -18,6 +18,11 @@ fn spilled(
     Ok((file, report))
 }
 
+/// Options detecting the format, failing on a bad line, with no byte limit.
+fn fail_options(chunk_bytes: usize, partition_points: usize, input_bytes: Option<u64>) -> SpillOptions {
+    SpillOptions { format: None, policy: BadLinePolicy::Fail, chunk_bytes, partition_points, input_bytes, max_bytes: None }
+}
+
 fn tempfile() -> File {
     let path = std::env::temp_dir().join(format!(
         "conclude-spill-test-{}-{:?}",
@@ -185,14 +190,7 @@ fn a_csv_header_error_is_the_whole_inputs_and_empty_inputs_spill_nothing() {
 fn a_cancelled_spill_stops_with_an_abort_error() {
     let input = interleaved_ndjson();
     let mut out = Vec::new();
-    let o = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 64,
-        partition_points: 10,
-        input_bytes: Some(0),
-        max_bytes: None,
-    };
+    let o = fail_options(64, 10, Some(0));
     let e = spill(&mut &input[..], &mut out, &o, &AtomicBool::new(true)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
 }
@@ -217,14 +215,7 @@ fn line_breaks_are_counted_as_a_plain_count_does() {
 #[test]
 fn an_input_of_unknown_size_gets_every_partition_and_reads_back_as_the_whole() {
     let input = interleaved_ndjson();
-    let options = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 256,
-        partition_points: 10,
-        input_bytes: None,
-        max_bytes: None,
-    };
+    let options = fail_options(256, 10, None);
     let mut file = tempfile();
     let report = spill(&mut &input[..], &mut file, &options, &AtomicBool::new(false)).unwrap();
     assert_eq!(report.partitions, MAX_PARTITIONS);
@@ -248,14 +239,7 @@ fn a_pipe_left_open_with_nothing_in_it_stops_the_spill_once_cancelled() {
     let (reader, mut writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
     writer.write_all(b"{\"series\":\"a\",\"ts\":1,\"value\":1}\n").unwrap();
     let cancel = AtomicBool::new(false);
-    let options = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 1 << 16,
-        partition_points: 10,
-        input_bytes: None,
-        max_bytes: None,
-    };
+    let options = fail_options(1 << 16, 10, None);
     let result = std::thread::scope(|scope| {
         let spilled = scope.spawn(|| {
             let mut input = PollRead::new(reader, &cancel);
@@ -282,14 +266,7 @@ fn a_pipe_left_open_with_nothing_in_it_stops_the_spill_once_cancelled() {
 fn a_spill_over_its_byte_limit_stops_before_writing_past_it() {
     let input = interleaved_ndjson();
     let whole = spilled(&input, None, BadLinePolicy::Fail, 256, 10).unwrap().1.bytes;
-    let options = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 256,
-        partition_points: 10,
-        input_bytes: Some(input.len() as u64),
-        max_bytes: Some(whole / 2),
-    };
+    let options = SpillOptions { max_bytes: Some(whole / 2), ..fail_options(256, 10, Some(input.len() as u64)) };
     let mut out = Vec::new();
     let e = spill(&mut &input[..], &mut out, &options, &AtomicBool::new(false)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Io);
@@ -305,14 +282,7 @@ fn a_spill_over_its_byte_limit_stops_before_writing_past_it() {
 #[test]
 fn the_spill_is_the_same_bytes_whatever_the_threads() {
     let input = interleaved_ndjson().repeat(20);
-    let options = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 97,
-        partition_points: 40,
-        input_bytes: Some(input.len() as u64),
-        max_bytes: None,
-    };
+    let options = fail_options(97, 40, Some(input.len() as u64));
     let run = |out: &mut Vec<u8>| spill(&mut &input[..], out, &options, &AtomicBool::new(false)).unwrap();
     let mut want = Vec::new();
     let report = run(&mut want);
@@ -343,14 +313,7 @@ fn a_failed_read_is_reported_after_the_chunks_before_it() {
     let good = interleaved_ndjson().repeat(5);
     let mut bad = good.clone();
     bad.splice(0..0, b"{\"series\":\"a\",\"ts\":1,\"value\":\"x\"}\n".iter().copied());
-    let options = SpillOptions {
-        format: None,
-        policy: BadLinePolicy::Fail,
-        chunk_bytes: 64,
-        partition_points: 10,
-        input_bytes: None,
-        max_bytes: None,
-    };
+    let options = fail_options(64, 10, None);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let spill_of = |input: &[u8]| pool.install(|| spill(&mut FailsAfter(input), &mut Vec::new(), &options, &AtomicBool::new(false)));
     let e = spill_of(&good).unwrap_err();
