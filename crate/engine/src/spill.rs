@@ -124,7 +124,7 @@ pub fn spill(
     let (parsed, second) = rayon::join(|| parse(&first.buf, format, policy), || chunker.next());
     let partitions = partition_count(first.data_bytes, &parsed, options);
     let most_unwritten = 2 * rayon::current_num_threads().max(1);
-    let (tx, rx) = mpsc::channel::<(usize, Parsed)>();
+    let (tx, rx) = mpsc::channel::<(usize, EncodedChunk)>();
     let mut read_failed = None;
     rayon::in_place_scope(|scope| -> Result<(), Error> {
         let start = |seq: usize, raw: Raw, parsed: Option<Result<Batch, Error>>| {
@@ -136,7 +136,7 @@ pub fn spill(
                     let batch = parsed.unwrap_or_else(|| parse(&raw.buf, format, policy))?;
                     Ok(Encoded::new(&batch, partitions))
                 }));
-                let _ = tx.send((seq, Parsed { prefix_lines: raw.prefix_lines, lines: raw.lines, encoded }));
+                let _ = tx.send((seq, EncodedChunk { prefix_lines: raw.prefix_lines, lines: raw.lines, encoded }));
             });
         };
         start(0, first, Some(parsed));
@@ -144,11 +144,12 @@ pub fn spill(
         let mut next = Some(second);
         let mut done = BTreeMap::new();
         loop {
-            while next.is_some() && started - written < most_unwritten {
+            while started - written < most_unwritten {
+                let Some(read) = next.take() else { break };
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::aborted());
                 }
-                match next.take().expect("checked") {
+                match read {
                     Ok(Some(raw)) => {
                         start(started, raw, None);
                         started += 1;
@@ -189,7 +190,7 @@ pub fn spill(
 }
 
 /// A chunk parsed and encoded (or the panic of doing so), with what merging it needs of its [`Raw`].
-struct Parsed {
+struct EncodedChunk {
     prefix_lines: usize,
     lines: usize,
     encoded: std::thread::Result<Result<Encoded, Error>>,

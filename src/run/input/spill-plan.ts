@@ -85,8 +85,7 @@ export async function spillTo(
   let place = places.place(name, estimate)
   let result: SpillResult
   try {
-    const limit = place.maxBytes === undefined ? {} : { maxBytes: place.maxBytes }
-    result = await partition(path, place.path, { ...options, ...limit }, analysis)
+    result = await partition(path, place.path, { ...options, maxBytes: place.maxBytes }, analysis)
   } catch (e) {
     places.release(place.path)
     if (place.medium === 'disk' || !isOutOfRoom(e)) throw e
